@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# cowtrace: build, check and demo.
+#
+#   make [KVER=6.1|6.12]   cowtrace.ko for that Debian kernel series, and userspace
+#   make check             everything, on both series, in the test VM
+#   make demo              boot the VM, load the module, show its views
+#   make style / sparse    checkpatch --strict / sparse over the module
+#   make deps              install what is missing (scripts/setup)
+#
+# Each series builds in build/SERIES/, so both can be built side by side.
+
+KVER ?= 6.1
+SERIES := 6.1 6.12
+COWTRACE_CACHE ?= /var/cache/cowtrace
+KSFT_DIR ?= $(COWTRACE_CACHE)/ksft/tools/testing/selftests
+CHECKPATCH ?= $(COWTRACE_CACHE)/ksft/scripts/checkpatch.pl
+export COWTRACE_CACHE KSFT_DIR
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build/$(KVER)
+# Resolved when used, so that 'make deps' works before anything is set up.
+ABI = $(shell scripts/setup --abi $(KVER))
+KDIR ?= /usr/src/linux-headers-$(ABI)
+KMAKE = $(MAKE) -C $(KDIR) M=$(BUILD)
+
+MODULE_SOURCES := $(wildcard module/*.c module/*.h module/uapi/*.h)
+STYLE_SOURCES = $(MODULE_SOURCES) $(wildcard selftests/*.[ch] selftests/vmrun/*.c)
+# W=1: the kernel's own set of extra warnings (its answer to -Wextra).
+MODULE_FLAGS := W=1
+
+.PHONY: all module userspace selftests check demo style sparse deps \
+	install clean help
+
+all: module userspace selftests
+
+help:
+	@sed -n '3,12s/^# \{0,1\}//p' Makefile
+
+# Kbuild writes objects next to their sources: give each series a tree of
+# links to the sources, so the two builds never share an object file.
+$(BUILD)/Kbuild: Kbuild
+	@mkdir -p $(BUILD)
+	@ln -sf $(TOP)/Kbuild $@
+
+module: $(BUILD)/Kbuild
+	@test -d "$(KDIR)" || { echo "make: no headers for kernel $(KVER) at $(KDIR): run 'make deps'" >&2; exit 1; }
+	@cp -rsf $(TOP)/module $(BUILD)/
+	$(KMAKE) $(MODULE_FLAGS) modules
+
+userspace:
+	$(MAKE) -C userspace
+
+# The kselftests, and the misbehaving module that the tests of vm-run load.
+selftests: $(BUILD)/Kbuild
+	$(MAKE) -C selftests
+	@cp -rsf $(TOP)/selftests/vmrun $(BUILD)/
+	$(MAKE) -C $(KDIR) M=$(BUILD)/vmrun $(MODULE_FLAGS) modules
+
+# sparse re-checks every file (C=2) and turns its warnings into errors.
+sparse: $(BUILD)/Kbuild
+	@cp -rsf $(TOP)/module $(BUILD)/
+	$(KMAKE) C=2 CF='-Wsparse-error' modules
+
+style:
+	perl $(CHECKPATCH) --strict --no-tree --quiet --show-types -f $(STYLE_SOURCES)
+
+deps:
+	@scripts/setup --quiet
+
+check: deps
+	scripts/check
+
+demo: deps
+	scripts/demo
+
+install: module
+	$(KMAKE) modules_install
+	$(MAKE) -C userspace install
+
+clean:
+	rm -rf build
+	$(MAKE) -C userspace clean
+	$(MAKE) -C selftests clean

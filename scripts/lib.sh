@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for cowtrace's scripts; sourced, never run.
+#
+# The kernel series we test against are Debian's two offered series. Their
+# ABI names (6.1.0-56-amd64, 6.12.117+deb12-amd64, ...) move with every
+# Debian point release, so they are resolved from the headers metapackage at
+# run time and never written down anywhere in the tree.
+
+CT_SERIES_ALL="6.1 6.12"
+CT_CACHE=${COWTRACE_CACHE:-/var/cache/cowtrace}
+# The selftest harness, lib.mk and checkpatch.pl are userspace tools that do
+# not depend on the running kernel: one source tree (the newest series) serves
+# both series.
+CT_SOURCE_SERIES=6.12
+CT_KSFT=$CT_CACHE/ksft
+
+ct_die()
+{
+	echo "${0##*/}: $*" >&2
+	exit 2
+}
+
+ct_check_series()
+{
+	case "$1" in
+	6.1 | 6.12) ;;
+	*) ct_die "unknown kernel series '$1' (expected one of: $CT_SERIES_ALL)" ;;
+	esac
+}
+
+# Debian names the 6.1 metapackages without a series suffix.
+ct_headers_meta()
+{
+	case "$1" in
+	6.1) echo linux-headers-amd64 ;;
+	*) echo "linux-headers-$1-amd64" ;;
+	esac
+}
+
+# Newest ABI of a series that the package lists offer, or nothing.
+ct_resolve_abi()
+{
+	apt-cache depends "$(ct_headers_meta "$1")" 2>/dev/null |
+		sed -n 's/^ *Depends: linux-headers-\(.*-amd64\)$/\1/p' | head -n 1
+}
+
+# The ABI setup last prepared for a series (fast, no package look-up).
+ct_abi()
+{
+	local f=$CT_CACHE/abi-$1
+
+	ct_check_series "$1"
+	[ -s "$f" ] || ct_die "kernel $1 is not set up: run scripts/setup --series $1"
+	cat "$f"
+}
+
+ct_kernel_root()
+{
+	echo "$CT_CACHE/kernels/$1/root"
+}
+
+ct_vmlinuz()
+{
+	echo "$(ct_kernel_root "$1")/boot/vmlinuz-$1"
+}
+
+# The uncompressed ELF kernel: QEMU boots it through its PVH entry point,
+# which skips the decompressor (seconds of emulated XZ on the 6.1 series).
+ct_vmlinux()
+{
+	echo "$CT_CACHE/kernels/$1/vmlinux"
+}
