@@ -64,6 +64,7 @@ sparse: $(BUILD)/Kbuild
 
 style:
 	perl $(CHECKPATCH) --strict --no-tree --quiet --show-types -f $(STYLE_SOURCES)
+	$(MAKE) -C userspace style
 
 deps:
 	@scripts/setup --quiet

@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libuthread scheduler: thread table, run queue, create/join/detach/exit,
+ * yield, and the loop that runs on uthread_run()'s own stack.
+ *
+ * Threads switch directly to the next runnable thread; only when the run
+ * queue is empty does control fall back to the scheduler loop, which then
+ * waits on epoll for I/O and timers, or declares a deadlock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "uthread_int.h"
+
+#if UT_ASAN
+#include <pthread.h>
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#if UT_SWITCH_ASM
+_Static_assert(offsetof(struct ut_ctx, rsp) == UT_CTX_RSP, "ut_ctx.rsp");
+_Static_assert(offsetof(struct ut_ctx, rbx) == UT_CTX_RBX, "ut_ctx.rbx");
+_Static_assert(offsetof(struct ut_ctx, rbp) == UT_CTX_RBP, "ut_ctx.rbp");
+_Static_assert(offsetof(struct ut_ctx, r12) == UT_CTX_R12, "ut_ctx.r12");
+_Static_assert(offsetof(struct ut_ctx, r13) == UT_CTX_R13, "ut_ctx.r13");
+_Static_assert(offsetof(struct ut_ctx, r14) == UT_CTX_R14, "ut_ctx.r14");
+_Static_assert(offsetof(struct ut_ctx, r15) == UT_CTX_R15, "ut_ctx.r15");
+_Static_assert(offsetof(struct ut_ctx, mxcsr) == UT_CTX_MXCSR, "ut_ctx.mxcsr");
+_Static_assert(offsetof(struct ut_ctx, fpucw) == UT_CTX_FPUCW, "ut_ctx.fpucw");
+_Static_assert(sizeof(struct ut_ctx) == UT_CTX_SIZE, "ut_ctx size");
+#endif
+
+struct ut_sched ut_sched = { .epfd = -1, .guard_madvise = true };
+/* Global, never reset: handles from an earlier run stay invalid. */
+uint32_t ut_gen;
+static uthread_t ut_main_id;
+static void *ut_main_retval;
+
+void ut_q_remove(struct ut_queue *q, struct uthread *t)
+{
+	struct uthread *prev = NULL, *it;
+
+	for (it = q->head; it; prev = it, it = it->next) {
+		if (it != t)
+			continue;
+		if (prev)
+			prev->next = t->next;
+		else
+			q->head = t->next;
+		if (q->tail == t)
+			q->tail = prev;
+		t->next = NULL;
+		return;
+	}
+}
+
+#if UT_SWITCH_ASM
+void ut_ctx_make(struct ut_ctx *ctx, void *lo, size_t size,
+		 void (*entry)(void))
+{
+	uintptr_t top = ((uintptr_t)lo + size) & ~(uintptr_t)15;
+
+	/*
+	 * The switch "returns" into @entry; afterwards (rsp + 8) % 16 == 0 as
+	 * after a call, and the zero return address above ends unwinds.
+	 */
+	top -= 16;
+	((uint64_t *)top)[1] = 0;
+	((uint64_t *)top)[0] = (uintptr_t)entry;
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->rsp = top;
+	ctx->mxcsr = ut_sched.mxcsr;
+	ctx->fpucw = ut_sched.fpucw;
+}
+
+static void ut_fpenv_capture(void)
+{
+	uint32_t mxcsr;
+	uint16_t cw;
+
+	__asm__ volatile ("stmxcsr %0" : "=m" (mxcsr));
+	__asm__ volatile ("fnstcw %0" : "=m" (cw));
+	ut_sched.mxcsr = mxcsr;
+	ut_sched.fpucw = cw;
+}
+#else
+static void ut_fpenv_capture(void)
+{
+}
+#endif
+
+/*
+ * ASan keeps a shadow "current stack"; tell it about every stack swap or it
+ * reports false stack-buffer-overflows and loses fake stacks.
+ */
+static inline void ut_asan_start(void **fake, const void *lo, size_t size)
+{
+#if UT_ASAN
+	__sanitizer_start_switch_fiber(fake, lo, size);
+#else
+	(void)fake;
+	(void)lo;
+	(void)size;
+#endif
+}
+
+static inline void ut_asan_finish(void *fake)
+{
+#if UT_ASAN
+	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#else
+	(void)fake;
+#endif
+}
+
+static void ut_asan_main_stack(void)
+{
+#if UT_ASAN
+	pthread_attr_t attr;
+	void *lo;
+	size_t size;
+
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return;
+	if (!pthread_attr_getstack(&attr, &lo, &size)) {
+		ut_sched.asan_main_lo = lo;
+		ut_sched.asan_main_size = size;
+	}
+	pthread_attr_destroy(&attr);
+#endif
+}
+
+/* Leave @self (NULL: the scheduler loop) for @next (NULL: the loop). */
+static inline void ut_switch(struct uthread *self, struct uthread *next,
+			     bool exiting)
+{
+	struct ut_sched *s = &ut_sched;
+	struct ut_ctx *from = self ? &self->ctx : &s->main_ctx;
+	void **fake = self ? &self->asan_fake : &s->asan_main_fake;
+
+	s->cur = next;
+	if (next) {
+		next->state = UT_RUNNING;
+		ut_asan_start(exiting ? NULL : fake, next->stack_lo,
+			      next->stack_size);
+		ut_ctx_switch(from, &next->ctx);
+	} else {
+		ut_asan_start(exiting ? NULL : fake, s->asan_main_lo,
+			      s->asan_main_size);
+		ut_ctx_switch(from, &s->main_ctx);
+	}
+	ut_asan_finish(*fake);
+}
+
+/* Periodic check so that yielding threads cannot starve timers and I/O. */
+static inline struct uthread *ut_pick_next(void)
+{
+	struct ut_sched *s = &ut_sched;
+
+	if (unlikely((++s->tick & 63) == 0) && (s->nsleep || s->nio))
+		ut_io_poll(false);
+	return ut_q_pop(&s->runq);
+}
+
+/* Inlined into uthread_yield(): one call less on the hottest path */
+static inline void ut_schedule_inline(void)
+{
+	struct uthread *self = ut_sched.cur;
+	struct uthread *next = ut_pick_next();
+
+	if (next == self) {
+		self->state = UT_RUNNING;
+		return;
+	}
+	ut_switch(self, next, false);
+}
+
+void ut_schedule(void)
+{
+	ut_schedule_inline();
+}
+
+void ut_make_runnable(struct uthread *t)
+{
+	t->state = UT_RUNNABLE;
+	t->wait_kind = UT_WAIT_NONE;
+	t->wait_obj = NULL;
+	t->wait_q = NULL;
+	ut_q_push(&ut_sched.runq, t);
+}
+
+void ut_block(struct ut_queue *q, enum ut_state state, enum ut_wait kind,
+	      const void *obj)
+{
+	struct uthread *self = ut_sched.cur;
+
+	self->state = state;
+	self->wait_kind = kind;
+	self->wait_obj = obj;
+	self->wait_q = q;
+	if (q)
+		ut_q_push(q, self);
+	ut_schedule();
+}
+
+struct uthread *ut_lookup(uthread_t id)
+{
+	struct ut_sched *s = &ut_sched;
+	uint32_t idx = (uint32_t)id;
+	struct ut_slot *slot;
+
+	if (!idx || idx > s->nslots)
+		return NULL;
+	slot = &s->slots[idx - 1];
+	if (!slot->t || slot->gen != (uint32_t)(id >> 32))
+		return NULL;
+	return slot->t;
+}
+
+static int ut_slot_grow(void)
+{
+	struct ut_sched *s = &ut_sched;
+	uint32_t cap = s->slot_cap ? s->slot_cap * 2 : 1024;
+	struct ut_slot *n;
+
+	if (s->slot_cap >= UINT32_MAX / 2)
+		return EAGAIN;
+	n = realloc(s->slots, (size_t)cap * sizeof(*n));
+	if (!n)
+		return ENOMEM;
+	s->slots = n;
+	s->slot_cap = cap;
+	return 0;
+}
+
+static int ut_slot_alloc(struct uthread *t)
+{
+	struct ut_sched *s = &ut_sched;
+	uint32_t idx;
+	int err;
+
+	if (s->free_slot) {
+		idx = s->free_slot - 1;
+		s->free_slot = s->slots[idx].next_free;
+	} else {
+		if (s->nslots == s->slot_cap) {
+			err = ut_slot_grow();
+			if (err)
+				return err;
+		}
+		idx = s->nslots++;
+	}
+	if (!++ut_gen)
+		ut_gen = 1;
+	s->slots[idx].t = t;
+	s->slots[idx].gen = ut_gen;
+	t->id = ((uint64_t)ut_gen << 32) | (idx + 1);
+	return 0;
+}
+
+static void ut_release(struct uthread *t)
+{
+	struct ut_sched *s = &ut_sched;
+	uint32_t idx = (uint32_t)t->id - 1;
+
+	s->slots[idx].t = NULL;
+	s->slots[idx].next_free = s->free_slot;
+	s->free_slot = idx + 1;
+	s->nthreads--;
+	ut_stack_free(t);
+}
+
+static void ut_reap(void)
+{
+	struct uthread *t;
+
+	while ((t = ut_sched.reap)) {
+		ut_sched.reap = t->next;
+		ut_release(t);
+	}
+}
+
+__attribute__((noreturn)) static void ut_thread_start(void)
+{
+	struct uthread *t = ut_sched.cur;
+
+	ut_asan_finish(NULL);
+	uthread_exit(t->fn(t->arg));
+	abort();
+}
+
+static int ut_spawn(size_t stack_size, void *(*fn)(void *), void *arg,
+		    struct uthread **tp)
+{
+	struct uthread *t;
+	int err;
+
+	if (stack_size == 0)
+		stack_size = UTHREAD_STACK_DEFAULT;
+	else if (stack_size < UTHREAD_STACK_MIN ||
+		 stack_size > UTHREAD_STACK_MAX)
+		return EINVAL;
+	ut_reap();
+	err = ut_stack_alloc(stack_size, &t);
+	if (err)
+		return err;
+	err = ut_slot_alloc(t);
+	if (err) {
+		ut_stack_free(t);
+		return err;
+	}
+	t->fn = fn;
+	t->arg = arg;
+	t->retval = NULL;
+	t->joiner = UTHREAD_INVALID;
+	t->detached = false;
+	t->wait_fd = -1;
+	t->wait_err = 0;
+	t->asan_fake = NULL;
+	t->name[0] = '\0';
+	ut_ctx_make(&t->ctx, t->stack_lo, t->stack_size, ut_thread_start);
+	ut_sched.nlive++;
+	ut_sched.nthreads++;
+	ut_make_runnable(t);
+	*tp = t;
+	return 0;
+}
+
+int uthread_create(uthread_t *tp, size_t stack_size,
+		   void *(*fn)(void *), void *arg)
+{
+	struct uthread *t;
+	int err;
+
+	if (!tp || !fn)
+		return EINVAL;
+	if (!ut_in_thread())
+		return EPERM;
+	err = ut_spawn(stack_size, fn, arg, &t);
+	if (!err)
+		*tp = t->id;
+	return err;
+}
+
+void uthread_exit(void *retval)
+{
+	struct ut_sched *s = &ut_sched;
+	struct uthread *t = s->cur;
+	struct uthread *j;
+
+	if (!ut_in_thread())
+		return;
+	t->retval = retval;
+	t->state = UT_ZOMBIE;
+	s->nlive--;
+	if (t->id == ut_main_id)
+		ut_main_retval = retval;
+	if (t->joiner) {
+		j = ut_lookup(t->joiner);
+		if (j)
+			ut_make_runnable(j);
+	}
+	if (t->detached) {
+		t->next = s->reap;
+		s->reap = t;
+	}
+	/* The stack stays mapped until a joiner or ut_reap() releases it */
+	ut_switch(t, ut_pick_next(), true);
+	abort();
+}
+
+int uthread_join(uthread_t id, void **retval)
+{
+	struct uthread *t;
+
+	if (!ut_in_thread())
+		return EPERM;
+	t = ut_lookup(id);
+	if (!t)
+		return ESRCH;
+	if (t == ut_sched.cur)
+		return EDEADLK;
+	if (t->detached || t->joiner)
+		return EINVAL;
+	if (t->state != UT_ZOMBIE) {
+		t->joiner = ut_sched.cur->id;
+		ut_block(NULL, UT_BLOCKED, UT_WAIT_JOIN, t);
+	}
+	if (retval)
+		*retval = t->retval;
+	ut_release(t);
+	return 0;
+}
+
+int uthread_detach(uthread_t id)
+{
+	struct uthread *t;
+
+	if (!ut_in_thread())
+		return EPERM;
+	t = ut_lookup(id);
+	if (!t)
+		return ESRCH;
+	if (t->detached || t->joiner)
+		return EINVAL;
+	if (t->state == UT_ZOMBIE)
+		ut_release(t);
+	else
+		t->detached = true;
+	return 0;
+}
+
+int uthread_yield(void)
+{
+	struct uthread *self = ut_sched.cur;
+
+	if (!ut_in_thread())
+		return EPERM;
+	self->state = UT_RUNNABLE;
+	ut_q_push(&ut_sched.runq, self);
+	ut_schedule_inline();
+	return 0;
+}
+
+uthread_t uthread_self(void)
+{
+	return ut_in_thread() ? ut_sched.cur->id : UTHREAD_INVALID;
+}
+
+int uthread_setname(uthread_t id, const char *name)
+{
+	struct uthread *t;
+
+	if (!name)
+		return EINVAL;
+	if (!ut_sched.active)
+		return EPERM;
+	t = ut_lookup(id);
+	if (!t)
+		return ESRCH;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	return 0;
+}
+
+int uthread_getstack(uthread_t id, void **lo, size_t *size)
+{
+	struct uthread *t;
+
+	if (!lo || !size)
+		return EINVAL;
+	if (!ut_sched.active)
+		return EPERM;
+	t = ut_lookup(id);
+	if (!t)
+		return ESRCH;
+	*lo = t->stack_lo;
+	*size = t->stack_size;
+	return 0;
+}
+
+/* Scheduler loop on the caller's stack; returns 0 or EDEADLK. */
+static int ut_loop(void)
+{
+	struct ut_sched *s = &ut_sched;
+	struct uthread *t;
+	int err;
+
+	for (;;) {
+		ut_reap();
+		t = ut_q_pop(&s->runq);
+		if (t) {
+			ut_switch(NULL, t, false);
+			continue;
+		}
+		if (!s->nlive)
+			return 0;
+		if (s->nsleep || s->nio) {
+			err = ut_io_poll(true);
+			if (err)
+				return err;
+			continue;
+		}
+		ut_report_deadlock();
+		return EDEADLK;
+	}
+}
+
+/*
+ * Release every thread still present.  Blocked ones are unlinked from the
+ * wait queues of mutexes, conds and semaphores, which outlive the run.
+ */
+static void ut_teardown(void)
+{
+	struct ut_sched *s = &ut_sched;
+	struct uthread *t;
+	uint32_t i;
+
+	ut_reap();
+	for (i = 0; i < s->nslots; i++) {
+		t = s->slots[i].t;
+		if (!t)
+			continue;
+		if (t->wait_q && t->wait_kind != UT_WAIT_READ &&
+		    t->wait_kind != UT_WAIT_WRITE)
+			ut_q_remove(t->wait_q, t);
+		ut_release(t);
+	}
+	ut_stack_pool_drain();
+	ut_sleep_fini();
+	ut_io_fini();
+	free(s->slots);
+	s->slots = NULL;
+	s->nslots = 0;
+	s->slot_cap = 0;
+	s->free_slot = 0;
+	s->runq.head = NULL;
+	s->runq.tail = NULL;
+	s->nlive = 0;
+	s->nthreads = 0;
+}
+
+int uthread_run(void *(*fn)(void *), void *arg, void **retval)
+{
+	struct ut_sched *s = &ut_sched;
+	struct uthread *t;
+	int err;
+
+	if (!fn)
+		return EINVAL;
+	if (__atomic_exchange_n(&s->active, true, __ATOMIC_ACQ_REL))
+		return EBUSY;
+	s->page = (size_t)sysconf(_SC_PAGESIZE);
+	s->cur = NULL;
+	s->tick = 0;
+	ut_fpenv_capture();
+	ut_asan_main_stack();
+	ut_main_retval = NULL;
+	err = ut_io_init();
+	if (err)
+		goto out_inactive;
+	err = ut_spawn(0, fn, arg, &t);
+	if (err)
+		goto out_teardown;
+	ut_main_id = t->id;
+	err = ut_loop();
+	if (!err && retval)
+		*retval = ut_main_retval;
+out_teardown:
+	ut_teardown();
+out_inactive:
+	s->cur = NULL;
+	__atomic_store_n(&s->active, false, __ATOMIC_RELEASE);
+	return err;
+}

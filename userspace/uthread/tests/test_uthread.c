@@ -1,0 +1,1455 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libuthread unit tests (kselftest harness, KTAP output).
+ *
+ * User threads only record what happened; the assertions run after
+ * uthread_run() returns, because a failing ASSERT longjmp()s and must not
+ * do so from a user-thread stack.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fenv.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "uthread.h"
+
+#ifdef UT_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
+
+#define MS	1000000ull
+
+/* Valgrind runs ~50x slower: shrink loop counts there (and say so). */
+static int scaled(int n)
+{
+#ifdef UT_VALGRIND
+	if (RUNNING_ON_VALGRIND)
+		return n / 10 ? n / 10 : 1;
+#endif
+	return n;
+}
+
+static char trace[4096];
+static int ntrace;
+
+static void mark(char c)
+{
+	if (ntrace < (int)sizeof(trace) - 1)
+		trace[ntrace++] = c;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- yield */
+
+static void *yielder(void *arg)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		mark(*(char *)arg);
+		uthread_yield();
+	}
+	return arg;
+}
+
+struct spawn_join {
+	int n;
+	void *(*fn)(void *arg);
+	void **args;
+	void **rets;
+	int err;
+};
+
+static void *spawn_join_main(void *p)
+{
+	struct spawn_join *sj = p;
+	uthread_t t[16];
+	int i;
+
+	for (i = 0; i < sj->n; i++) {
+		sj->err = uthread_create(&t[i], 0, sj->fn, sj->args[i]);
+		if (sj->err)
+			return NULL;
+	}
+	for (i = 0; i < sj->n; i++) {
+		sj->err = uthread_join(t[i], &sj->rets[i]);
+		if (sj->err)
+			return NULL;
+	}
+	return p;
+}
+
+TEST(yield_order)
+{
+	void *args[3] = { "A", "B", "C" };
+	void *rets[3];
+	struct spawn_join sj = { 3, yielder, args, rets, 0 };
+	void *ret = NULL;
+
+	ASSERT_EQ(0, uthread_run(spawn_join_main, &sj, &ret));
+	ASSERT_EQ(0, sj.err);
+	ASSERT_EQ(&sj, ret);
+	trace[ntrace] = '\0';
+	ASSERT_STREQ("ABCABCABC", trace);
+	ASSERT_EQ(args[0], rets[0]);
+	ASSERT_EQ(args[2], rets[2]);
+}
+
+/* Exit from a nested call returns its value to the joiner. */
+static void nested_exit(void)
+{
+	uthread_exit((void *)0x5a5a);
+}
+
+static void *exiter(void *arg)
+{
+	(void)arg;
+	nested_exit();
+	return NULL;
+}
+
+static void *exit_main(void *arg)
+{
+	int *res = arg;
+	uthread_t t;
+	void *v = NULL;
+
+	res[0] = uthread_create(&t, 0, exiter, NULL);
+	res[1] = uthread_join(t, &v);
+	res[2] = v == (void *)0x5a5a;
+	/* Joined handles are released: a second join finds nothing */
+	res[3] = uthread_join(t, NULL);
+	return (void *)7;
+}
+
+TEST(exit_and_retval)
+{
+	int res[4] = { -1, -1, -1, -1 };
+	void *ret = NULL;
+
+	ASSERT_EQ(0, uthread_run(exit_main, res, &ret));
+	ASSERT_EQ((void *)7, ret);
+	ASSERT_EQ(0, res[0]);
+	ASSERT_EQ(0, res[1]);
+	ASSERT_EQ(1, res[2]);
+	ASSERT_EQ(ESRCH, res[3]);
+}
+
+/* ---------------------------------------------------------------- errors */
+
+struct errs {
+	int join_self, join_detached, join_unknown, join_zero, detach_twice;
+	int stack_small, stack_huge, create_null, create_nullp;
+	int unlock_unheld, unlock_other, relock, trylock, destroy_locked;
+	int cond_unheld, sem_try, sem_post_ok, setname_unknown, getstack_null;
+	int join_twice;
+	uthread_mutex_t *m;
+};
+
+static void *sleeper_forever_ish(void *arg)
+{
+	uthread_sleep(1 * MS);
+	return arg;
+}
+
+static void *try_unlock(void *arg)
+{
+	struct errs *e = arg;
+
+	e->unlock_other = uthread_mutex_unlock(e->m);
+	return NULL;
+}
+
+static void *joiner2(void *arg)
+{
+	return (void *)(intptr_t)uthread_join(*(uthread_t *)arg, NULL);
+}
+
+struct errs_box {
+	struct errs e;
+	uthread_t victim;
+};
+
+static void *errs_main(void *arg)
+{
+	struct errs_box *box = arg;
+	struct errs *e = &box->e;
+	uthread_cond_t *c;
+	uthread_sem_t *s;
+	uthread_t t, j;
+	void *lo;
+
+	e->join_self = uthread_join(uthread_self(), NULL);
+	uthread_create(&t, 0, sleeper_forever_ish, NULL);
+	uthread_detach(t);
+	e->join_detached = uthread_join(t, NULL);
+	e->detach_twice = uthread_detach(t);
+	e->join_unknown = uthread_join((uthread_t)0xdead00000042ull, NULL);
+	e->join_zero = uthread_join(UTHREAD_INVALID, NULL);
+	e->stack_small = uthread_create(&t, UTHREAD_STACK_MIN - 1,
+					sleeper_forever_ish, NULL);
+	e->stack_huge = uthread_create(&t, (size_t)UTHREAD_STACK_MAX + 1,
+				       sleeper_forever_ish, NULL);
+	e->create_null = uthread_create(&t, 0, NULL, NULL);
+	e->create_nullp = uthread_create(NULL, 0, sleeper_forever_ish, NULL);
+	e->setname_unknown = uthread_setname(0x77ull << 32 | 5, "x");
+	e->getstack_null = uthread_getstack(uthread_self(), &lo, NULL);
+
+	uthread_mutex_init(&e->m);
+	e->unlock_unheld = uthread_mutex_unlock(e->m);
+	uthread_mutex_lock(e->m);
+	e->relock = uthread_mutex_lock(e->m);
+	e->trylock = uthread_mutex_trylock(e->m);
+	e->destroy_locked = uthread_mutex_destroy(e->m);
+	uthread_create(&t, 0, try_unlock, e);
+	uthread_join(t, NULL);
+	uthread_mutex_unlock(e->m);
+
+	uthread_cond_init(&c);
+	e->cond_unheld = uthread_cond_wait(c, e->m);
+	uthread_cond_destroy(c);
+
+	uthread_sem_init(&s, 0);
+	e->sem_try = uthread_sem_trywait(s);
+	e->sem_post_ok = uthread_sem_post(s);
+	uthread_sem_trywait(s);
+	uthread_sem_destroy(s);
+
+	/* A thread that is being joined cannot be joined by a second one */
+	uthread_create(&box->victim, 0, sleeper_forever_ish, NULL);
+	uthread_create(&j, 0, joiner2, &box->victim);
+	uthread_yield();
+	e->join_twice = uthread_join(box->victim, NULL);
+	uthread_join(j, NULL);
+	return NULL;
+}
+
+TEST(error_codes)
+{
+	struct errs_box box;
+	struct errs *e = &box.e;
+	uthread_mutex_t *m;
+	char buf[4];
+
+	memset(&box, 0xff, sizeof(box));
+	ASSERT_EQ(0, uthread_run(errs_main, &box, NULL));
+	ASSERT_EQ(EDEADLK, e->join_self);
+	ASSERT_EQ(EINVAL, e->join_detached);
+	ASSERT_EQ(EINVAL, e->detach_twice);
+	ASSERT_EQ(ESRCH, e->join_unknown);
+	ASSERT_EQ(ESRCH, e->join_zero);
+	ASSERT_EQ(EINVAL, e->stack_small);
+	ASSERT_EQ(EINVAL, e->stack_huge);
+	ASSERT_EQ(EINVAL, e->create_null);
+	ASSERT_EQ(EINVAL, e->create_nullp);
+	ASSERT_EQ(ESRCH, e->setname_unknown);
+	ASSERT_EQ(EINVAL, e->getstack_null);
+	ASSERT_EQ(EPERM, e->unlock_unheld);
+	ASSERT_EQ(EDEADLK, e->relock);
+	ASSERT_EQ(EBUSY, e->trylock);
+	ASSERT_EQ(EBUSY, e->destroy_locked);
+	ASSERT_EQ(EPERM, e->unlock_other);
+	ASSERT_EQ(EPERM, e->cond_unheld);
+	ASSERT_EQ(EAGAIN, e->sem_try);
+	ASSERT_EQ(0, e->sem_post_ok);
+	ASSERT_EQ(EINVAL, e->join_twice);
+	ASSERT_EQ(0, uthread_mutex_destroy(e->m));
+
+	/* Outside a run */
+	ASSERT_EQ(EINVAL, uthread_run(NULL, NULL, NULL));
+	ASSERT_EQ(EPERM, uthread_yield());
+	ASSERT_EQ(EPERM, uthread_sleep(1));
+	ASSERT_EQ(EPERM, uthread_join(1, NULL));
+	ASSERT_EQ(EPERM, uthread_dump(stderr));
+	ASSERT_EQ(UTHREAD_INVALID, uthread_self());
+	ASSERT_EQ(EINVAL, uthread_mutex_init(NULL));
+	ASSERT_EQ(EINVAL, uthread_mutex_lock(NULL));
+	ASSERT_EQ(EINVAL, uthread_cond_signal(NULL));
+	ASSERT_EQ(EINVAL, uthread_sem_post(NULL));
+	ASSERT_EQ(0, uthread_mutex_init(&m));
+	ASSERT_EQ(EPERM, uthread_mutex_lock(m));
+	ASSERT_EQ(EPERM, uthread_mutex_unlock(m));
+	ASSERT_EQ(0, uthread_mutex_destroy(m));
+	ASSERT_EQ(-1, uthread_read(0, buf, sizeof(buf)));
+	ASSERT_EQ(EPERM, errno);
+}
+
+static void *nested_run(void *arg)
+{
+	*(int *)arg = uthread_run(nested_run, NULL, NULL);
+	return NULL;
+}
+
+static void *stale_main(void *arg)
+{
+	uthread_t *t = arg;
+
+	*t = uthread_self();
+	return NULL;
+}
+
+static void *join_stale(void *arg)
+{
+	return (void *)(intptr_t)uthread_join(*(uthread_t *)arg, NULL);
+}
+
+TEST(nested_run_and_stale_handle)
+{
+	uthread_t old = 0;
+	void *ret = NULL;
+	int err = -1;
+
+	ASSERT_EQ(0, uthread_run(nested_run, &err, NULL));
+	ASSERT_EQ(EBUSY, err);
+	/* A handle from an earlier run never names a thread of a later one */
+	ASSERT_EQ(0, uthread_run(stale_main, &old, NULL));
+	ASSERT_NE(UTHREAD_INVALID, old);
+	ASSERT_EQ(0, uthread_run(join_stale, &old, &ret));
+	ASSERT_EQ((void *)(intptr_t)ESRCH, ret);
+}
+
+/* ---------------------------------------------------------------- mutex */
+
+#define FAIR_N	5
+#define FAIR_K	4
+
+static uthread_mutex_t *fmu;
+static int inside, violations;
+static long counter;
+
+static void *fair_worker(void *arg)
+{
+	int i;
+
+	for (i = 0; i < FAIR_K; i++) {
+		uthread_mutex_lock(fmu);
+		mark(*(char *)arg);
+		/* Everyone else queues up while we hold it */
+		uthread_yield();
+		uthread_mutex_unlock(fmu);
+	}
+	return NULL;
+}
+
+/*
+ * Fairness means FIFO hand-off: the unlocker re-queues behind the threads
+ * already waiting, so acquisitions go strictly round-robin.
+ */
+TEST(mutex_fifo_handoff)
+{
+	void *args[FAIR_N], *rets[FAIR_N];
+	struct spawn_join sj = { FAIR_N, fair_worker, args, rets, 0 };
+	int i;
+
+	for (i = 0; i < FAIR_N; i++)
+		args[i] = &"01234"[i];
+	ASSERT_EQ(0, uthread_mutex_init(&fmu));
+	ASSERT_EQ(0, uthread_run(spawn_join_main, &sj, NULL));
+	ASSERT_EQ(0, sj.err);
+	trace[ntrace] = '\0';
+	ASSERT_STREQ("01234012340123401234", trace);
+	ASSERT_EQ(0, uthread_mutex_destroy(fmu));
+}
+
+struct excl {
+	int nthreads, iters, err;
+};
+
+static void *excl_worker(void *arg)
+{
+	struct excl *x = arg;
+	long v;
+	int i;
+
+	for (i = 0; i < x->iters; i++) {
+		uthread_mutex_lock(fmu);
+		if (inside++)
+			violations++;
+		v = counter;
+		uthread_yield();
+		counter = v + 1;
+		inside--;
+		uthread_mutex_unlock(fmu);
+		if (i % 3 == 0)
+			uthread_yield();
+	}
+	return NULL;
+}
+
+static void *excl_main(void *arg)
+{
+	struct excl *x = arg;
+	uthread_t *t = calloc(x->nthreads, sizeof(*t));
+	int i;
+
+	if (!t) {
+		x->err = ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < x->nthreads && !x->err; i++)
+		x->err = uthread_create(&t[i], 0, excl_worker, x);
+	for (i = 0; i < x->nthreads && !x->err; i++)
+		x->err = uthread_join(t[i], NULL);
+	free(t);
+	return NULL;
+}
+
+TEST(mutex_exclusion_many)
+{
+	struct excl x = { scaled(1000), 50, 0 };
+
+	ASSERT_EQ(0, uthread_mutex_init(&fmu));
+	ASSERT_EQ(0, uthread_run(excl_main, &x, NULL));
+	ASSERT_EQ(0, x.err);
+	ASSERT_EQ(0, violations);
+	ASSERT_EQ((long)x.nthreads * x.iters, counter);
+	ASSERT_EQ(0, uthread_mutex_destroy(fmu));
+}
+
+/* ---------------------------------------------------------------- cond */
+
+static uthread_cond_t *cv;
+static int ready;
+
+static void *cond_waiter(void *arg)
+{
+	uthread_mutex_lock(fmu);
+	while (!ready)
+		uthread_cond_wait(cv, fmu);
+	ready--;
+	mark(*(char *)arg);
+	uthread_mutex_unlock(fmu);
+	return NULL;
+}
+
+static void *cond_bwaiter(void *arg)
+{
+	uthread_mutex_lock(fmu);
+	while (!ready)
+		uthread_cond_wait(cv, fmu);
+	mark(*(char *)arg);
+	uthread_mutex_unlock(fmu);
+	return NULL;
+}
+
+static void *cond_main(void *arg)
+{
+	int broadcast = *(int *)arg;
+	uthread_t t[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		uthread_create(&t[i], 0, broadcast ? cond_bwaiter : cond_waiter,
+			       &"abcd"[i]);
+	/* Let all four queue on the condvar */
+	uthread_yield();
+	mark('|');
+	if (broadcast) {
+		uthread_mutex_lock(fmu);
+		ready = 1;
+		uthread_cond_broadcast(cv);
+		uthread_mutex_unlock(fmu);
+	} else {
+		for (i = 0; i < 4; i++) {
+			uthread_mutex_lock(fmu);
+			ready++;
+			uthread_cond_signal(cv);
+			uthread_mutex_unlock(fmu);
+			/* one waiter runs per signal */
+			uthread_yield();
+			mark('.');
+		}
+	}
+	for (i = 0; i < 4; i++)
+		uthread_join(t[i], NULL);
+	return NULL;
+}
+
+TEST(cond_signal_fifo)
+{
+	int broadcast = 0;
+
+	ASSERT_EQ(0, uthread_mutex_init(&fmu));
+	ASSERT_EQ(0, uthread_cond_init(&cv));
+	ASSERT_EQ(0, uthread_run(cond_main, &broadcast, NULL));
+	trace[ntrace] = '\0';
+	ASSERT_STREQ("|a.b.c.d.", trace);
+	ASSERT_EQ(0, uthread_cond_destroy(cv));
+	ASSERT_EQ(0, uthread_mutex_destroy(fmu));
+}
+
+TEST(cond_broadcast_all)
+{
+	int broadcast = 1;
+
+	ASSERT_EQ(0, uthread_mutex_init(&fmu));
+	ASSERT_EQ(0, uthread_cond_init(&cv));
+	ASSERT_EQ(0, uthread_run(cond_main, &broadcast, NULL));
+	trace[ntrace] = '\0';
+	ASSERT_STREQ("|abcd", trace);
+	ASSERT_EQ(0, uthread_cond_destroy(cv));
+	ASSERT_EQ(0, uthread_mutex_destroy(fmu));
+}
+
+/* Bounded buffer: 3 producers, 2 consumers, exact sum at the end. */
+#define BB_SIZE	4
+#define BB_ITEMS 500
+
+static uthread_cond_t *not_full, *not_empty;
+static int bb[BB_SIZE], bb_head, bb_count;
+static long consumed_sum, consumed_n;
+
+static void *producer(void *arg)
+{
+	int base = (int)(intptr_t)arg, i;
+
+	for (i = 1; i <= BB_ITEMS; i++) {
+		uthread_mutex_lock(fmu);
+		while (bb_count == BB_SIZE)
+			uthread_cond_wait(not_full, fmu);
+		bb[(bb_head + bb_count++) % BB_SIZE] = base + i;
+		uthread_cond_signal(not_empty);
+		uthread_mutex_unlock(fmu);
+	}
+	return NULL;
+}
+
+static void *consumer(void *arg)
+{
+	int v;
+
+	(void)arg;
+	for (;;) {
+		uthread_mutex_lock(fmu);
+		while (!bb_count)
+			uthread_cond_wait(not_empty, fmu);
+		v = bb[bb_head];
+		bb_head = (bb_head + 1) % BB_SIZE;
+		bb_count--;
+		uthread_cond_signal(not_full);
+		uthread_mutex_unlock(fmu);
+		if (v < 0)
+			return NULL;
+		consumed_sum += v;
+		consumed_n++;
+	}
+}
+
+static void *bb_main(void *arg)
+{
+	uthread_t p[3], c[2];
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 2; i++)
+		uthread_create(&c[i], 0, consumer, NULL);
+	for (i = 0; i < 3; i++)
+		uthread_create(&p[i], 0, producer, (void *)(intptr_t)(i * 1000));
+	for (i = 0; i < 3; i++)
+		uthread_join(p[i], NULL);
+	/* one poison pill per consumer */
+	for (i = 0; i < 2; i++) {
+		uthread_mutex_lock(fmu);
+		while (bb_count == BB_SIZE)
+			uthread_cond_wait(not_full, fmu);
+		bb[(bb_head + bb_count++) % BB_SIZE] = -1;
+		uthread_cond_signal(not_empty);
+		uthread_mutex_unlock(fmu);
+	}
+	for (i = 0; i < 2; i++)
+		uthread_join(c[i], NULL);
+	return NULL;
+}
+
+TEST(cond_bounded_buffer)
+{
+	long expect = 0;
+	int p, i;
+
+	for (p = 0; p < 3; p++)
+		for (i = 1; i <= BB_ITEMS; i++)
+			expect += p * 1000 + i;
+	ASSERT_EQ(0, uthread_mutex_init(&fmu));
+	ASSERT_EQ(0, uthread_cond_init(&not_full));
+	ASSERT_EQ(0, uthread_cond_init(&not_empty));
+	ASSERT_EQ(0, uthread_run(bb_main, NULL, NULL));
+	ASSERT_EQ(3 * BB_ITEMS, consumed_n);
+	ASSERT_EQ(expect, consumed_sum);
+	ASSERT_EQ(0, bb_count);
+	ASSERT_EQ(0, uthread_cond_destroy(not_full));
+	ASSERT_EQ(0, uthread_cond_destroy(not_empty));
+	ASSERT_EQ(0, uthread_mutex_destroy(fmu));
+}
+
+/* ---------------------------------------------------------------- sem */
+
+static uthread_sem_t *sem;
+
+static void *sem_waiter(void *arg)
+{
+	uthread_sem_wait(sem);
+	mark(*(char *)arg);
+	return NULL;
+}
+
+static void *sem_main(void *arg)
+{
+	unsigned int *v = arg;
+	uthread_t t[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		uthread_create(&t[i], 0, sem_waiter, &"xyz"[i]);
+	uthread_yield();
+	mark('|');
+	for (i = 0; i < 3; i++)
+		uthread_sem_post(sem);
+	/* hand-off: the count stays 0, the units went to the waiters */
+	uthread_sem_getvalue(sem, &v[0]);
+	uthread_sem_post(sem);
+	uthread_sem_getvalue(sem, &v[1]);
+	for (i = 0; i < 3; i++)
+		uthread_join(t[i], NULL);
+	return NULL;
+}
+
+TEST(semaphore_fifo)
+{
+	unsigned int v[2] = { 99, 99 };
+
+	ASSERT_EQ(0, uthread_sem_init(&sem, 0));
+	ASSERT_EQ(0, uthread_run(sem_main, v, NULL));
+	trace[ntrace] = '\0';
+	ASSERT_STREQ("|xyz", trace);
+	ASSERT_EQ(0u, v[0]);
+	ASSERT_EQ(1u, v[1]);
+	ASSERT_EQ(0, uthread_sem_destroy(sem));
+}
+
+/* ---------------------------------------------------------------- sleep */
+
+static void *sleeper(void *arg)
+{
+	int ms = *(char *)arg - '0';
+
+	uthread_sleep((uint64_t)ms * 5 * MS);
+	mark(*(char *)arg);
+	return NULL;
+}
+
+TEST(sleep_order)
+{
+	void *args[4] = { "4", "1", "3", "2" };
+	void *rets[4];
+	struct spawn_join sj = { 4, sleeper, args, rets, 0 };
+	uint64_t t0 = now_ns();
+
+	ASSERT_EQ(0, uthread_run(spawn_join_main, &sj, NULL));
+	trace[ntrace] = '\0';
+	ASSERT_STREQ("1234", trace);
+	/* the longest sleep is 20 ms */
+	ASSERT_GE(now_ns() - t0, 20 * MS);
+}
+
+static int spin_done;
+
+static void *spin_yielder(void *arg)
+{
+	(void)arg;
+	while (!spin_done)
+		uthread_yield();
+	mark('Y');
+	return NULL;
+}
+
+static void *short_sleeper(void *arg)
+{
+	(void)arg;
+	uthread_sleep(2 * MS);
+	mark('S');
+	spin_done = 1;
+	return NULL;
+}
+
+static void *spin_main(void *arg)
+{
+	uthread_t a, b;
+
+	(void)arg;
+	uthread_create(&a, 0, spin_yielder, NULL);
+	uthread_create(&b, 0, short_sleeper, NULL);
+	uthread_join(a, NULL);
+	uthread_join(b, NULL);
+	return NULL;
+}
+
+/* A thread that only yields must not starve a sleeper forever. */
+TEST(yield_loop_wakes_sleeper)
+{
+	ASSERT_EQ(0, uthread_run(spin_main, NULL, NULL));
+	trace[ntrace] = '\0';
+	ASSERT_STREQ("SY", trace);
+}
+
+/* ---------------------------------------------------------------- fp env */
+
+static int fp_ok[2];
+
+static void *fp_changer(void *arg)
+{
+	(void)arg;
+	fesetround(FE_UPWARD);
+	uthread_yield();
+	fp_ok[0] = fegetround() == FE_UPWARD;
+	return NULL;
+}
+
+static void *fp_checker(void *arg)
+{
+	(void)arg;
+	fp_ok[1] = fegetround() == FE_TONEAREST;
+	return NULL;
+}
+
+static void *fp_main(void *arg)
+{
+	uthread_t a, b;
+
+	(void)arg;
+	uthread_create(&a, 0, fp_changer, NULL);
+	uthread_create(&b, 0, fp_checker, NULL);
+	uthread_join(a, NULL);
+	uthread_join(b, NULL);
+	return NULL;
+}
+
+/* MXCSR and the x87 control word travel with the thread. */
+TEST(fp_env_per_thread)
+{
+	ASSERT_EQ(0, uthread_run(fp_main, NULL, NULL));
+	ASSERT_EQ(1, fp_ok[0]);
+	ASSERT_EQ(1, fp_ok[1]);
+	ASSERT_EQ(FE_TONEAREST, fegetround());
+}
+
+/* ---------------------------------------------------------------- echo */
+
+struct echo {
+	int fd;
+	int rounds;
+	long bytes;
+	int bad;
+};
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	ssize_t r;
+
+	while (n) {
+		r = uthread_send(fd, p, n, MSG_NOSIGNAL);
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int read_all(int fd, char *p, size_t n)
+{
+	ssize_t r;
+
+	while (n) {
+		r = uthread_recv(fd, p, n, 0);
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static void *echo_server(void *arg)
+{
+	struct echo *e = arg;
+	char buf[8192];
+	ssize_t r;
+
+	while ((r = uthread_read(e->fd, buf, sizeof(buf))) > 0) {
+		if (write_all(e->fd, buf, (size_t)r))
+			break;
+		e->bytes += r;
+	}
+	close(e->fd);
+	return NULL;
+}
+
+/* Message sizes up to 200 KiB overflow the socket buffers: writes park. */
+static size_t msg_len(int round)
+{
+	return round % 4 == 3 ? 200000 : 1 + (size_t)round * 37;
+}
+
+static void *echo_client(void *arg)
+{
+	struct echo *e = arg;
+	size_t n, max = 200000, off;
+	char *out = malloc(max), *in = malloc(max);
+	int i;
+
+	if (!out || !in) {
+		e->bad++;
+		goto out_free;
+	}
+	for (i = 0; i < e->rounds; i++) {
+		n = msg_len(i);
+		memset(out, 'a' + (i + e->fd) % 26, n);
+		/* Send and receive concurrently: the peer echoes as it reads */
+		for (off = 0; off < n; off += 16384) {
+			size_t chunk = n - off < 16384 ? n - off : 16384;
+
+			if (write_all(e->fd, out + off, chunk) ||
+			    read_all(e->fd, in + off, chunk)) {
+				e->bad++;
+				goto out_free;
+			}
+		}
+		if (memcmp(in, out, n))
+			e->bad++;
+		e->bytes += (long)n;
+	}
+	shutdown(e->fd, SHUT_WR);
+	/* The server closes after our EOF */
+	if (uthread_read(e->fd, in, 1) != 0)
+		e->bad++;
+out_free:
+	close(e->fd);
+	free(out);
+	free(in);
+	return NULL;
+}
+
+struct echo_run {
+	int nclients;
+	int rounds;
+	struct echo *srv, *cli;
+	int err;
+};
+
+static void *echo_pair_main(void *arg)
+{
+	struct echo_run *er = arg;
+	uthread_t *t = calloc((size_t)er->nclients * 2, sizeof(*t));
+	int i, sv[2];
+
+	if (!t) {
+		er->err = ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < er->nclients; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv)) {
+			er->err = errno;
+			break;
+		}
+		er->srv[i].fd = sv[0];
+		er->cli[i].fd = sv[1];
+		er->cli[i].rounds = er->rounds;
+		uthread_create(&t[2 * i], 0, echo_server, &er->srv[i]);
+		uthread_create(&t[2 * i + 1], 0, echo_client, &er->cli[i]);
+	}
+	for (i = 0; i < 2 * er->nclients; i++)
+		if (t[i])
+			uthread_join(t[i], NULL);
+	free(t);
+	return NULL;
+}
+
+static long echo_expected(int rounds)
+{
+	long sum = 0;
+	int i;
+
+	for (i = 0; i < rounds; i++)
+		sum += (long)msg_len(i);
+	return sum;
+}
+
+TEST(echo_socketpair)
+{
+	struct echo_run er = { scaled(64), 8, NULL, NULL, 0 };
+	int i;
+
+	er.srv = calloc(er.nclients, sizeof(*er.srv));
+	er.cli = calloc(er.nclients, sizeof(*er.cli));
+	ASSERT_NE(NULL, er.srv);
+	ASSERT_NE(NULL, er.cli);
+	ASSERT_EQ(0, uthread_run(echo_pair_main, &er, NULL));
+	ASSERT_EQ(0, er.err);
+	for (i = 0; i < er.nclients; i++) {
+		ASSERT_EQ(0, er.cli[i].bad);
+		ASSERT_EQ(echo_expected(er.rounds), er.cli[i].bytes);
+		ASSERT_EQ(echo_expected(er.rounds), er.srv[i].bytes);
+	}
+	free(er.srv);
+	free(er.cli);
+}
+
+struct tcp_run {
+	struct echo_run er;
+	struct sockaddr_in addr;
+	int lfd;
+	int accepted;
+};
+
+static void *tcp_acceptor(void *arg)
+{
+	struct tcp_run *tr = arg;
+	uthread_t t;
+	int fd;
+
+	while (tr->accepted < tr->er.nclients) {
+		fd = uthread_accept(tr->lfd, NULL, NULL);
+		if (fd < 0) {
+			tr->er.err = errno;
+			break;
+		}
+		tr->er.srv[tr->accepted].fd = fd;
+		uthread_create(&t, 0, echo_server, &tr->er.srv[tr->accepted]);
+		uthread_detach(t);
+		tr->accepted++;
+	}
+	close(tr->lfd);
+	return NULL;
+}
+
+static void *tcp_client(void *arg)
+{
+	struct tcp_run *tr = *(struct tcp_run **)arg;
+	struct echo *e = (struct echo *)((struct tcp_run **)arg + 1);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || uthread_connect(fd, (struct sockaddr *)&tr->addr,
+				      sizeof(tr->addr))) {
+		e->bad++;
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	e->fd = fd;
+	return echo_client(e);
+}
+
+struct tcp_cli {
+	struct tcp_run *tr;
+	struct echo e;
+};
+
+static void *tcp_main(void *arg)
+{
+	struct tcp_run *tr = arg;
+	struct tcp_cli *c = calloc(tr->er.nclients, sizeof(*c));
+	uthread_t a, *t = calloc(tr->er.nclients, sizeof(*t));
+	int i;
+
+	if (!c || !t) {
+		tr->er.err = ENOMEM;
+		goto out_free;
+	}
+	uthread_create(&a, 0, tcp_acceptor, tr);
+	for (i = 0; i < tr->er.nclients; i++) {
+		c[i].tr = tr;
+		c[i].e.rounds = tr->er.rounds;
+		uthread_create(&t[i], 0, tcp_client, &c[i]);
+	}
+	for (i = 0; i < tr->er.nclients; i++) {
+		uthread_join(t[i], NULL);
+		tr->er.cli[i] = c[i].e;
+	}
+	uthread_join(a, NULL);
+out_free:
+	free(c);
+	free(t);
+	return NULL;
+}
+
+TEST(echo_tcp_loopback)
+{
+	struct tcp_run tr = { .er = { scaled(32), 8, NULL, NULL, 0 } };
+	socklen_t len = sizeof(tr.addr);
+	long total = 0;
+	int i;
+
+	tr.er.srv = calloc(tr.er.nclients, sizeof(struct echo));
+	tr.er.cli = calloc(tr.er.nclients, sizeof(struct echo));
+	ASSERT_NE(NULL, tr.er.srv);
+	ASSERT_NE(NULL, tr.er.cli);
+	tr.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, tr.lfd);
+	tr.addr.sin_family = AF_INET;
+	tr.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	tr.addr.sin_port = 0;
+	ASSERT_EQ(0, bind(tr.lfd, (struct sockaddr *)&tr.addr, len));
+	ASSERT_EQ(0, getsockname(tr.lfd, (struct sockaddr *)&tr.addr, &len));
+	ASSERT_EQ(0, listen(tr.lfd, 128));
+	ASSERT_EQ(0, uthread_run(tcp_main, &tr, NULL));
+	ASSERT_EQ(0, tr.er.err);
+	ASSERT_EQ(tr.er.nclients, tr.accepted);
+	for (i = 0; i < tr.er.nclients; i++) {
+		ASSERT_EQ(0, tr.er.cli[i].bad);
+		ASSERT_EQ(echo_expected(tr.er.rounds), tr.er.cli[i].bytes);
+		total += tr.er.srv[i].bytes;
+	}
+	/* servers are matched to clients by accept order: check the sum */
+	ASSERT_EQ(echo_expected(tr.er.rounds) * tr.er.nclients, total);
+	free(tr.er.srv);
+	free(tr.er.cli);
+}
+
+/* ------------------------------------------------ regular files block all */
+
+struct regfile {
+	int fd;		/* regular file, or one end of a socketpair */
+	int peer;	/* the other end, or -1 */
+	uint64_t busy_until;
+	uint64_t io_done, woke;
+};
+
+static void *reg_sleeper(void *arg)
+{
+	struct regfile *rf = arg;
+
+	uthread_sleep(2 * MS);
+	rf->woke = now_ns();
+	mark('S');
+	if (rf->peer >= 0)
+		uthread_write(rf->peer, "x", 1);
+	return NULL;
+}
+
+static void *reg_io(void *arg)
+{
+	struct regfile *rf = arg;
+	static char buf[65536];
+	int err = 0;
+
+	if (rf->peer >= 0) {
+		/* Socket: the read parks us and the sleeper runs meanwhile */
+		if (uthread_read(rf->fd, buf, 1) != 1)
+			err = 1;
+	} else {
+		/*
+		 * Regular file: each write (and fdatasync) waits in the
+		 * kernel without ever parking, for well past the sleeper's
+		 * deadline.  Nobody else can run until we are done.
+		 */
+		while (!err && now_ns() < rf->busy_until) {
+			if (uthread_write(rf->fd, buf, sizeof(buf)) !=
+			    (ssize_t)sizeof(buf) || fdatasync(rf->fd))
+				err = 1;
+		}
+	}
+	rf->io_done = now_ns();
+	mark(err ? '!' : 'F');
+	return NULL;
+}
+
+static void *reg_main(void *arg)
+{
+	struct regfile *rf = arg;
+	uthread_t s, f;
+
+	uthread_create(&s, 0, reg_sleeper, rf);
+	uthread_create(&f, 0, reg_io, rf);
+	rf->busy_until = now_ns() + 30 * MS;
+	uthread_join(s, NULL);
+	uthread_join(f, NULL);
+	return NULL;
+}
+
+TEST(regular_file_io_blocks_everyone)
+{
+	char path[] = "uthread-regfile-XXXXXX";
+	struct regfile rf = { .peer = -1 };
+
+	rf.fd = mkstemp(path);
+	ASSERT_LE(0, rf.fd);
+	unlink(path);
+	ASSERT_EQ(0, uthread_run(reg_main, &rf, NULL));
+	close(rf.fd);
+	trace[ntrace] = '\0';
+	/* The sleeper's 2 ms deadline passed long before, yet it ran last */
+	ASSERT_STREQ("FS", trace);
+	ASSERT_GE(rf.woke, rf.io_done);
+}
+
+TEST(socket_io_parks_only_the_caller)
+{
+	struct regfile rf;
+	int sv[2];
+
+	memset(&rf, 0, sizeof(rf));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	rf.fd = sv[0];
+	rf.peer = sv[1];
+	ASSERT_EQ(0, uthread_run(reg_main, &rf, NULL));
+	close(sv[0]);
+	close(sv[1]);
+	trace[ntrace] = '\0';
+	ASSERT_STREQ("SF", trace);
+	ASSERT_LE(rf.woke, rf.io_done);
+}
+
+/* ---------------------------------------------------------------- guard */
+
+#define CANARY_LEN	256
+
+static volatile unsigned char *canary;
+static char *guard_lo, *guard_hi;
+static int result_fd;
+static uthread_sem_t *hold, *go;
+
+static void segv_handler(int sig, siginfo_t *si, void *uc)
+{
+	char *addr = si->si_addr;
+	unsigned char res = 0;
+	int i;
+
+	(void)sig;
+	(void)uc;
+	if (addr >= guard_lo && addr < guard_hi)
+		res |= 1;
+	res |= 2;
+	for (i = 0; i < CANARY_LEN; i++)
+		if (canary[i] != 0xa5)
+			res &= (unsigned char)~2;
+	if (write(result_fd, &res, 1) != 1)
+		_exit(3);
+	/* SA_RESETHAND: returning re-faults and the default action kills us */
+}
+
+static void *neighbour(void *arg)
+{
+	unsigned char buf[CANARY_LEN];
+
+	(void)arg;
+	memset(buf, 0xa5, sizeof(buf));
+	canary = buf;
+	uthread_sem_post(go);
+	uthread_sem_wait(hold);
+	return NULL;
+}
+
+/* Never reached; keeps the compiler from calling the recursion endless */
+static volatile int recurse_limit = 1 << 30;
+
+static int __attribute__((noinline)) recurse(volatile char *prev, int depth)
+{
+	volatile char frame[1024];
+
+	if (depth > recurse_limit)
+		return 0;
+	frame[0] = (char)depth;
+	frame[sizeof(frame) - 1] = prev ? prev[0] : 0;
+	return recurse(frame, depth + 1) + frame[0];
+}
+
+static void *overflower(void *arg)
+{
+	(void)arg;
+	uthread_sem_wait(go);
+	return (void *)(intptr_t)recurse(NULL, 0);
+}
+
+static void *guard_main(void *arg)
+{
+	uthread_t o, n;
+	void *lo;
+	size_t size;
+	long page = sysconf(_SC_PAGESIZE);
+
+	(void)arg;
+	/* Created second, the neighbour's mapping lands just below o's */
+	uthread_create(&o, UTHREAD_STACK_MIN, overflower, NULL);
+	uthread_create(&n, UTHREAD_STACK_MIN, neighbour, NULL);
+	uthread_getstack(o, &lo, &size);
+	guard_hi = lo;
+	guard_lo = guard_hi - page;
+	uthread_join(n, NULL);
+	uthread_join(o, NULL);
+	return NULL;
+}
+
+static void guard_child(int wfd)
+{
+	static char altstack[65536];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	struct sigaction sa;
+
+	result_fd = wfd;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = segv_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESETHAND;
+	if (sigaltstack(&ss, NULL) || sigaction(SIGSEGV, &sa, NULL) ||
+	    uthread_sem_init(&hold, 0) || uthread_sem_init(&go, 0))
+		_exit(4);
+	uthread_run(guard_main, NULL, NULL);
+	_exit(5);
+}
+
+TEST(guard_page_catches_overflow)
+{
+	unsigned char res = 0;
+	int p[2], status;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(p[0]);
+		guard_child(p[1]);
+	}
+	close(p[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(1, read(p[0], &res, 1));
+	close(p[0]);
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(SIGSEGV, WTERMSIG(status));
+	/* bit 0: the fault hit the guard page; bit 1: the neighbour is intact */
+	ASSERT_EQ(3, res);
+}
+
+/* ---------------------------------------------------------------- deadlock */
+
+static uthread_mutex_t *dm[2];
+
+static void *lock_ab(void *arg)
+{
+	int first = *(int *)arg;
+
+	uthread_mutex_lock(dm[first]);
+	uthread_yield();
+	uthread_mutex_lock(dm[!first]);
+	return NULL;
+}
+
+static void *deadlock_main(void *arg)
+{
+	static int zero, one = 1;
+	uthread_t a, b;
+
+	(void)arg;
+	uthread_create(&a, 0, lock_ab, &zero);
+	uthread_create(&b, 0, lock_ab, &one);
+	uthread_setname(a, "lock-ab");
+	uthread_setname(b, "lock-ba");
+	uthread_setname(uthread_self(), "main");
+	uthread_join(a, NULL);
+	uthread_join(b, NULL);
+	return NULL;
+}
+
+TEST(deadlock_detected)
+{
+	char *dump = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ASSERT_EQ(0, uthread_mutex_init(&dm[0]));
+	ASSERT_EQ(0, uthread_mutex_init(&dm[1]));
+	f = open_memstream(&dump, &len);
+	ASSERT_NE(NULL, f);
+	uthread_set_dump_stream(f);
+	ASSERT_EQ(EDEADLK, uthread_run(deadlock_main, NULL, NULL));
+	uthread_set_dump_stream(NULL);
+	fclose(f);
+	TH_LOG("dump:\n%s", dump);
+	ASSERT_NE(NULL, strstr(dump, "uthread: deadlock: 3 threads blocked"));
+	ASSERT_NE(NULL, strstr(dump, "#1 [0x"));
+	ASSERT_NE(NULL, strstr(dump, "main            blocked  join #2"));
+	ASSERT_NE(NULL, strstr(dump, "lock-ab         blocked  mutex"));
+	ASSERT_NE(NULL, strstr(dump, "held by #3"));
+	ASSERT_NE(NULL, strstr(dump, "lock-ba         blocked  mutex"));
+	ASSERT_NE(NULL, strstr(dump, "held by #2"));
+	free(dump);
+	/* The run is over: the abandoned mutexes can be destroyed */
+	ASSERT_EQ(0, uthread_mutex_destroy(dm[0]));
+	ASSERT_EQ(0, uthread_mutex_destroy(dm[1]));
+	/* ... and the library is usable again */
+	ASSERT_EQ(0, uthread_run(sleeper_forever_ish, NULL, NULL));
+}
+
+static void *sem_forever(void *arg)
+{
+	uthread_sem_wait(arg);
+	return NULL;
+}
+
+TEST(deadlock_single_thread)
+{
+	char *dump = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ASSERT_EQ(0, uthread_sem_init(&sem, 0));
+	f = open_memstream(&dump, &len);
+	ASSERT_NE(NULL, f);
+	uthread_set_dump_stream(f);
+	ASSERT_EQ(EDEADLK, uthread_run(sem_forever, sem, NULL));
+	uthread_set_dump_stream(NULL);
+	fclose(f);
+	ASSERT_NE(NULL, strstr(dump, "blocked  sem"));
+	ASSERT_NE(NULL, strstr(dump, "(value 0)"));
+	free(dump);
+	ASSERT_EQ(0, uthread_sem_destroy(sem));
+}
+
+/* ---------------------------------------------------------------- dump */
+
+static void *dump_main(void *arg)
+{
+	FILE *f = arg;
+	uthread_t s, w;
+
+	uthread_create(&s, 0, sleeper_forever_ish, NULL);
+	uthread_create(&w, 0, sem_waiter, "w");
+	uthread_setname(s, "napper");
+	uthread_setname(w, "waiter");
+	uthread_setname(uthread_self(), "dumper");
+	uthread_yield();
+	uthread_dump(f);
+	uthread_sem_post(sem);
+	uthread_join(s, NULL);
+	uthread_join(w, NULL);
+	return NULL;
+}
+
+TEST(dump_on_request)
+{
+	char *dump = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&dump, &len);
+
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(0, uthread_sem_init(&sem, 0));
+	ASSERT_EQ(0, uthread_run(dump_main, f, NULL));
+	fclose(f);
+	TH_LOG("dump:\n%s", dump);
+	ASSERT_NE(NULL, strstr(dump, "uthread dump: 3 threads, 3 live"));
+	ASSERT_NE(NULL, strstr(dump, "dumper          running"));
+	ASSERT_NE(NULL, strstr(dump, "napper          sleeping sleep, wakes in"));
+	ASSERT_NE(NULL, strstr(dump, "waiter          blocked  sem"));
+	free(dump);
+	ASSERT_EQ(0, uthread_sem_destroy(sem));
+}
+
+/* ---------------------------------------------------------------- scale */
+
+static long spawned;
+
+static void *tiny(void *arg)
+{
+	spawned++;
+	uthread_yield();
+	return arg;
+}
+
+static void *many_main(void *arg)
+{
+	long n = *(long *)arg, i, bad = 0;
+	uthread_t *t = malloc((size_t)n * sizeof(*t));
+	void *ret;
+
+	if (!t)
+		return (void *)-1l;
+	for (i = 0; i < n; i++)
+		if (uthread_create(&t[i], 0, tiny, (void *)i))
+			break;
+	*(long *)arg = i;
+	for (i = i - 1; i >= 0; i--)
+		if (uthread_join(t[i], &ret) || ret != (void *)i)
+			bad++;
+	free(t);
+	return (void *)bad;
+}
+
+TEST(threads_100k)
+{
+	long n = scaled(100000);
+	const long want = n;
+	void *bad = (void *)-2l;
+
+	ASSERT_EQ(0, uthread_run(many_main, &n, &bad));
+	ASSERT_EQ(want, n);
+	ASSERT_EQ(want, spawned);
+	ASSERT_EQ(NULL, bad);
+}
+
+static void *detached_child(void *arg)
+{
+	uthread_sleep(MS);
+	mark(*(char *)arg);
+	return NULL;
+}
+
+static void *detach_main(void *arg)
+{
+	uthread_t t;
+
+	uthread_create(&t, 0, detached_child, arg);
+	uthread_detach(t);
+	mark('m');
+	return NULL;
+}
+
+/* The run outlives main while a detached thread still runs. */
+TEST(detached_outlives_main)
+{
+	void *ret = (void *)1;
+
+	ASSERT_EQ(0, uthread_run(detach_main, "d", &ret));
+	trace[ntrace] = '\0';
+	ASSERT_STREQ("md", trace);
+	ASSERT_EQ(NULL, ret);
+}
+
+static void *stack_main(void *arg)
+{
+	size_t *out = arg;
+	void *lo;
+	char here;
+
+	uthread_getstack(uthread_self(), &lo, &out[0]);
+	out[1] = &here >= (char *)lo && &here < (char *)lo + out[0];
+	return NULL;
+}
+
+TEST(stack_bounds)
+{
+	size_t out[2] = { 0, 0 };
+
+	ASSERT_EQ(0, uthread_run(stack_main, out, NULL));
+	/* minus the TCB at the top: ~256 bytes, ~1.2 KiB with ucontext */
+	ASSERT_GE(out[0], UTHREAD_STACK_DEFAULT - 4096);
+	ASSERT_LT(out[0], UTHREAD_STACK_DEFAULT);
+	ASSERT_EQ(1ul, out[1]);
+}
+
+TEST_HARNESS_MAIN
