@@ -7,6 +7,8 @@
 #define _COWTRACE_H
 
 #include <linux/dcache.h>
+#include <linux/seq_file.h>
+#include <linux/types.h>
 
 #include "uapi/cowtrace.h"
 
@@ -14,5 +16,25 @@
 extern struct dentry *cowtrace_debugfs_root;
 int cowtrace_debugfs_init(void);
 void cowtrace_debugfs_exit(void);
+
+/*
+ * views.c, control.c: files in that directory, removed with it; so they
+ * have no exit of their own.
+ */
+int cowtrace_views_init(void);
+int cowtrace_control_init(void);
+void ct_show_filter(struct seq_file *m);
+
+/* lifecycle.c: new tasks, clones, execs and exits */
+int cowtrace_lifecycle_init(void);
+void cowtrace_lifecycle_exit(void);
+void ct_lifecycle_show_hooks(struct seq_file *m);
+
+/* fault.c: per-task fault accounting */
+int cowtrace_fault_init(void);
+void cowtrace_fault_exit(void);
+void ct_fault_show_hooks(struct seq_file *m);
+/* Bit per enum cowtrace_counter: the column is right on this kernel. */
+extern u32 ct_counter_valid;
 
 #endif /* _COWTRACE_H */

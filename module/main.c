@@ -10,22 +10,53 @@
 #include <linux/module.h>
 
 #include "cowtrace.h"
+#include "task.h"
 
+/*
+ * State first, then the files that show it, then the hooks that fill it:
+ * on the way out the hooks go first, so nothing writes to what is freed.
+ */
 static int __init cowtrace_init(void)
 {
 	int ret;
 
-	ret = cowtrace_debugfs_init();
+	ret = cowtrace_task_init();
 	if (ret)
 		return ret;
+	ret = cowtrace_debugfs_init();
+	if (ret)
+		goto out_free_tasks;
+	ret = cowtrace_views_init();
+	if (ret)
+		goto out_remove_debugfs;
+	ret = cowtrace_control_init();
+	if (ret)
+		goto out_remove_debugfs;
+	ret = cowtrace_lifecycle_init();
+	if (ret)
+		goto out_remove_debugfs;
+	ret = cowtrace_fault_init();
+	if (ret)
+		goto out_detach_lifecycle;
 
 	pr_info("version %s loaded\n", COWTRACE_VERSION);
 	return 0;
+
+out_detach_lifecycle:
+	cowtrace_lifecycle_exit();
+out_remove_debugfs:
+	cowtrace_debugfs_exit();
+out_free_tasks:
+	cowtrace_task_exit();
+	return ret;
 }
 
 static void __exit cowtrace_exit(void)
 {
+	cowtrace_fault_exit();
+	cowtrace_lifecycle_exit();
 	cowtrace_debugfs_exit();
+	cowtrace_task_exit();
 	pr_info("unloaded\n");
 }
 

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-task fault accounting.
+ *
+ * No tracepoint tells how a fault ended, so a kretprobe on handle_mm_fault()
+ * brackets each try. It counts a fault exactly where the kernel's own
+ * mm_account_fault() does: not on VM_FAULT_RETRY (the retry is counted), not
+ * on VM_FAULT_ERROR, major on VM_FAULT_MAJOR or a retried try; so "faults"
+ * equals minflt + majflt of /proc/<pid>/task/<tid>/stat.
+ *
+ * While a try is in progress, kprobes on the functions that resolve it
+ * leave markers in its state; on return the markers decide the fault's one
+ * kind. These functions have the same names and first arguments on the 6.1
+ * and 6.12 series, except the one that installs a new anonymous page, which
+ * was converted to folios in between.
+ */
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+
+#include "cowtrace.h"
+#include "hooks.h"
+#include "task.h"
+
+/* Markers left by the functions a fault went through. */
+#define CT_F_WP		BIT(0)	/* do_wp_page(): write to a write-protected pte */
+#define CT_F_REUSE	BIT(1)	/* wp_page_reuse(): made writable in place */
+#define CT_F_NEW_ANON	BIT(2)	/* a new anonymous page was mapped */
+#define CT_F_SWAP	BIT(3)	/* do_swap_page() */
+#define CT_F_THP_ANON	BIT(4)	/* a huge page mapped whole, no fallback */
+#define CT_F_THP_REUSE	BIT(5)	/* a huge page reused whole, no fallback */
+
+/* What the faulting VMA is, read at entry while the fault holds it. */
+#define CT_VMA_ANON	BIT(0)
+#define CT_VMA_SHARED	BIT(1)
+#define CT_VMA_FILE	BIT(2)
+
+/* The page a write-protect fault found mapped. */
+enum ct_src { CT_SRC_NONE, CT_SRC_ZERO, CT_SRC_ANON, CT_SRC_FILE };
+
+struct ct_fault {
+	struct ct_fault *outer;
+	struct ct_task *ct;
+	unsigned int flags;		/* FAULT_FLAG_* of this try */
+	u8 markers;
+	u8 vma;
+	u8 src;
+};
+
+/* The fault in progress of the current task, if it is tracked. */
+static struct ct_fault *ct_current_fault(void)
+{
+	struct ct_task *ct;
+	struct ct_fault *f = NULL;
+
+	rcu_read_lock();
+	ct = ct_task_lookup(current);
+	if (ct)
+		f = ct->fault;
+	rcu_read_unlock();
+	return f;
+}
+
+static void ct_mark(u8 marker)
+{
+	struct ct_fault *f = ct_current_fault();
+
+	if (f)
+		f->markers |= marker;
+}
+
+static u8 ct_vma_kind(struct vm_area_struct *vma)
+{
+	u8 kind = 0;
+
+	if (vma_is_anonymous(vma))
+		kind |= CT_VMA_ANON;
+	if (vma->vm_flags & VM_SHARED)
+		kind |= CT_VMA_SHARED;
+	if (vma->vm_file)
+		kind |= CT_VMA_FILE;
+	return kind;
+}
+
+static enum cowtrace_counter ct_fault_kind(const struct ct_fault *f)
+{
+	if (f->markers & CT_F_SWAP)
+		return COWTRACE_FAULT_SWAP;
+	if (f->markers & CT_F_THP_ANON)
+		return COWTRACE_THP_ANON;
+	if (f->markers & CT_F_THP_REUSE)
+		return COWTRACE_THP_REUSE;
+	if (f->markers & CT_F_WP) {
+		if (f->markers & CT_F_NEW_ANON)
+			return f->src == CT_SRC_ZERO ? COWTRACE_COW_ZERO : COWTRACE_COW_COPY;
+		if (f->vma & CT_VMA_SHARED)
+			return COWTRACE_WP_SHARED;
+		if (f->markers & CT_F_REUSE)
+			return COWTRACE_COW_REUSE;
+		return COWTRACE_FAULT_OTHER;
+	}
+	if (f->vma & CT_VMA_ANON)
+		return COWTRACE_FAULT_ANON;
+	/* A private file page written before it was mapped: do_cow_fault(). */
+	if (f->markers & CT_F_NEW_ANON)
+		return COWTRACE_COW_COPY;
+	if (f->vma & CT_VMA_FILE)
+		return COWTRACE_FAULT_FILE;
+	return COWTRACE_FAULT_OTHER;
+}
+
+/* The vm_fault_t a probed fault handler returned. */
+static vm_fault_t ct_fault_ret(struct pt_regs *regs)
+{
+	return (__force vm_fault_t)regs_return_value(regs);
+}
+
+static int ct_hmf_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct ct_fault *f = (struct ct_fault *)ri->data;
+	struct vm_area_struct *vma;
+	struct ct_task *ct;
+
+	rcu_read_lock();
+	ct = ct_task_get_current();
+	rcu_read_unlock();
+	/* Only its own exit frees a live row: ct outlives this fault. */
+	if (!ct || !READ_ONCE(ct->tracked))
+		return 1;	/* no return probe for this call */
+
+	vma = (struct vm_area_struct *)regs_get_kernel_argument(regs, 0);
+	f->ct = ct;
+	f->flags = regs_get_kernel_argument(regs, 2);
+	f->markers = 0;
+	f->vma = ct_vma_kind(vma);
+	f->src = CT_SRC_NONE;
+	f->outer = ct->fault;
+	ct->fault = f;
+	return 0;
+}
+
+static int ct_hmf_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct ct_fault *f = (struct ct_fault *)ri->data;
+	vm_fault_t ret = ct_fault_ret(regs);
+	struct ct_task *ct = f->ct;
+	enum cowtrace_counter kind;
+
+	ct->fault = f->outer;
+	/* As mm_account_fault(): a retry is counted when it completes. */
+	if (ret & (VM_FAULT_RETRY | VM_FAULT_ERROR))
+		return 0;
+
+	ct_count(ct, COWTRACE_FAULTS);
+	if ((ret & VM_FAULT_MAJOR) || (f->flags & FAULT_FLAG_TRIED))
+		ct_count(ct, COWTRACE_FAULT_MAJOR);
+	kind = ct_fault_kind(f);
+	ct_count(ct, kind);
+	if (kind == COWTRACE_COW_COPY)
+		ct_count(ct, f->src == CT_SRC_ANON ? COWTRACE_COW_COPY_ANON :
+						    COWTRACE_COW_COPY_FILE);
+	return 0;
+}
+
+/* do_wp_page(vmf) runs with the pte locked: the page it names is stable. */
+static int ct_wp_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+	struct ct_fault *f = ct_current_fault();
+	unsigned long pfn;
+
+	if (!f)
+		return 0;
+	f->markers |= CT_F_WP;
+	pfn = pte_pfn(vmf->orig_pte);
+	if (is_zero_pfn(pfn))
+		f->src = CT_SRC_ZERO;
+	else if (pfn_valid(pfn))
+		f->src = PageAnon(pfn_to_page(pfn)) ? CT_SRC_ANON : CT_SRC_FILE;
+	return 0;
+}
+
+static int ct_reuse_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	ct_mark(CT_F_REUSE);
+	return 0;
+}
+
+static int ct_new_anon_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	ct_mark(CT_F_NEW_ANON);
+	return 0;
+}
+
+static int ct_swap_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	ct_mark(CT_F_SWAP);
+	return 0;
+}
+
+/* The huge-page handlers: did they map the fault whole, or fall back? */
+static int ct_thp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return !ct_current_fault();
+}
+
+static int ct_thp_anon_return(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	if (!(ct_fault_ret(regs) & VM_FAULT_FALLBACK))
+		ct_mark(CT_F_THP_ANON);
+	return 0;
+}
+
+static int ct_thp_wp_return(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	if (!(ct_fault_ret(regs) & VM_FAULT_FALLBACK))
+		ct_mark(CT_F_THP_REUSE);
+	return 0;
+}
+
+/*
+ * Faults sleep (major faults wait for I/O), so many tries can be in flight
+ * at once: room for plenty, and misses are shown in the stats view.
+ */
+#define CT_MAXACTIVE	512
+
+#define CT_KPROBE(name1, name2, handler)				\
+	{								\
+		.type = CT_HOOK_KPROBE,					\
+		.names = { name1, name2 },				\
+		.kp = { .pre_handler = handler },			\
+	}
+
+#define CT_KRETPROBE(name1, entry, ret, size)				\
+	{								\
+		.type = CT_HOOK_KRETPROBE,				\
+		.names = { name1 },					\
+		.krp = {						\
+			.entry_handler = entry,				\
+			.handler = ret,					\
+			.data_size = size,				\
+			.maxactive = CT_MAXACTIVE,			\
+		},							\
+	}
+
+enum {
+	CT_HOOK_HMF,
+	CT_HOOK_WP,
+	CT_HOOK_REUSE,
+	CT_HOOK_NEW_ANON,
+	CT_HOOK_SWAP,
+	CT_HOOK_THP_ANON,
+	CT_HOOK_THP_WP,
+	CT_NR_FAULT_HOOKS
+};
+
+static struct ct_hook ct_fault_hooks[CT_NR_FAULT_HOOKS] = {
+	[CT_HOOK_HMF] = CT_KRETPROBE("handle_mm_fault", ct_hmf_entry,
+				     ct_hmf_return, sizeof(struct ct_fault)),
+	[CT_HOOK_WP] = CT_KPROBE("do_wp_page", NULL, ct_wp_pre),
+	[CT_HOOK_REUSE] = CT_KPROBE("wp_page_reuse", NULL, ct_reuse_pre),
+	/* 6.1 installs a new anonymous page by page, 6.12 by folio. */
+	[CT_HOOK_NEW_ANON] = CT_KPROBE("folio_add_new_anon_rmap",
+				       "page_add_new_anon_rmap",
+				       ct_new_anon_pre),
+	[CT_HOOK_SWAP] = CT_KPROBE("do_swap_page", NULL, ct_swap_pre),
+	[CT_HOOK_THP_ANON] = CT_KRETPROBE("do_huge_pmd_anonymous_page",
+					  ct_thp_entry, ct_thp_anon_return, 0),
+	[CT_HOOK_THP_WP] = CT_KRETPROBE("do_huge_pmd_wp_page", ct_thp_entry,
+					ct_thp_wp_return, 0),
+};
+
+/* Which columns are right given what attached: shown as "-" otherwise. */
+u32 ct_counter_valid;
+
+static void ct_fault_set_valid(void)
+{
+	u32 kinds = BIT(COWTRACE_COW_COPY) | BIT(COWTRACE_COW_REUSE) | BIT(COWTRACE_COW_ZERO) |
+		    BIT(COWTRACE_FAULT_ANON) | BIT(COWTRACE_FAULT_FILE) |
+		    BIT(COWTRACE_FAULT_SWAP) | BIT(COWTRACE_COW_COPY_ANON) |
+		    BIT(COWTRACE_COW_COPY_FILE) | BIT(COWTRACE_THP_ANON) |
+		    BIT(COWTRACE_THP_REUSE) | BIT(COWTRACE_WP_SHARED) |
+		    BIT(COWTRACE_FAULT_OTHER);
+	unsigned int i;
+
+	ct_counter_valid = BIT(COWTRACE_FORKS) | BIT(COWTRACE_THREADS) | BIT(COWTRACE_EXECS);
+	if (!ct_fault_hooks[CT_HOOK_HMF].attached)
+		return;
+	ct_counter_valid |= BIT(COWTRACE_FAULTS) | BIT(COWTRACE_FAULT_MAJOR);
+	for (i = 0; i < CT_NR_FAULT_HOOKS; i++)
+		if (!ct_fault_hooks[i].attached)
+			return;
+	ct_counter_valid |= kinds;
+}
+
+void ct_fault_show_hooks(struct seq_file *m)
+{
+	ct_hooks_show(m, ct_fault_hooks, CT_NR_FAULT_HOOKS);
+}
+
+int cowtrace_fault_init(void)
+{
+	int ret;
+
+	ret = ct_hooks_attach(ct_fault_hooks, CT_NR_FAULT_HOOKS);
+	if (ret)
+		return ret;
+	ct_fault_set_valid();
+	return 0;
+}
+
+void cowtrace_fault_exit(void)
+{
+	ct_hooks_detach(ct_fault_hooks, CT_NR_FAULT_HOOKS);
+}

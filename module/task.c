@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-task table.
+ *
+ * The fault path finds the current task's row by task pointer in an RCU
+ * hash and never takes a lock. ct_lock only orders the writers: new rows,
+ * exits, resets. It is a raw spinlock taken with interrupts off because the
+ * newtask and exit hooks, and rows made on a task's first fault, run in
+ * atomic context.
+ *
+ * A live row is freed only by its own task's exit, so a fault in progress,
+ * which may sleep, can keep using its row. Rows of exited tasks stay for
+ * their numbers to be read, up to max_exited of them, oldest evicted first.
+ * Every row is on ct_all; the views show the tracked ones.
+ */
+#include <linux/hashtable.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+
+#include "task.h"
+
+static unsigned int max_exited = 4096;
+module_param(max_exited, uint, 0444);
+MODULE_PARM_DESC(max_exited,
+		 "Rows of exited tasks kept; past this the oldest is evicted");
+
+const char *const ct_counter_names[] = { COWTRACE_COUNTER_NAMES };
+static_assert(ARRAY_SIZE(ct_counter_names) == COWTRACE_NR_COUNTERS);
+
+#define CT_LIVE_BITS	12
+static DEFINE_HASHTABLE(ct_live, CT_LIVE_BITS);
+LIST_HEAD(ct_all);
+static LIST_HEAD(ct_exited);
+static DEFINE_RAW_SPINLOCK(ct_lock);
+
+static unsigned int ct_nr_live;
+static unsigned int ct_nr_exited;
+static u64 ct_evictions;
+static atomic64_t ct_alloc_failures = ATOMIC64_INIT(0);
+
+/* Read locklessly by the hooks; a change races benignly with them. */
+static struct {
+	enum ct_filter_kind kind;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+} ct_filter;
+
+/* Caller is in an RCU read-side section. */
+struct ct_task *ct_task_lookup(struct task_struct *task)
+{
+	struct ct_task *ct;
+
+	hash_for_each_possible_rcu(ct_live, ct, live, (unsigned long)task)
+		if (READ_ONCE(ct->task) == task)
+			return ct;
+	return NULL;
+}
+
+static bool ct_task_self_matches(struct task_struct *task)
+{
+	switch (READ_ONCE(ct_filter.kind)) {
+	case CT_FILTER_PID:
+		return task->pid == READ_ONCE(ct_filter.pid) ||
+		       task->tgid == READ_ONCE(ct_filter.pid);
+	case CT_FILTER_COMM:
+		return !strncmp(task->comm, ct_filter.comm, TASK_COMM_LEN);
+	default:
+		return true;
+	}
+}
+
+/*
+ * The task or one of its ancestors up to init matches the filter; pids are
+ * those of the initial namespace. Caller holds RCU.
+ */
+bool ct_task_matches(struct task_struct *task)
+{
+	if (READ_ONCE(ct_filter.kind) == CT_FILTER_ALL)
+		return true;
+	for (;;) {
+		if (ct_task_self_matches(task))
+			return true;
+		if (task->pid <= 1)
+			return false;
+		task = rcu_dereference(task->real_parent);
+	}
+}
+
+struct ct_task *ct_task_add(struct task_struct *task, bool tracked)
+{
+	struct ct_task *ct;
+	unsigned long flags;
+
+	ct = kzalloc(sizeof(*ct), GFP_ATOMIC | __GFP_NOWARN);
+	if (!ct) {
+		atomic64_inc(&ct_alloc_failures);
+		return NULL;
+	}
+	ct->task = task;
+	ct->pid = task->pid;
+	ct->tgid = task->tgid;
+	ct->tracked = tracked;
+	strscpy(ct->comm, task->comm, sizeof(ct->comm));
+	INIT_LIST_HEAD(&ct->exited);
+
+	raw_spin_lock_irqsave(&ct_lock, flags);
+	hash_add_rcu(ct_live, &ct->live, (unsigned long)task);
+	list_add_tail_rcu(&ct->all, &ct_all);
+	ct_nr_live++;
+	raw_spin_unlock_irqrestore(&ct_lock, flags);
+	return ct;
+}
+
+/*
+ * The current task's row, made on first sight for tasks that were already
+ * running when the module loaded. Not for exiting tasks: their exit hook
+ * may have run already, and nothing would free the row. Caller holds RCU.
+ */
+struct ct_task *ct_task_get_current(void)
+{
+	struct ct_task *ct = ct_task_lookup(current);
+
+	if (likely(ct))
+		return ct;
+	if (current->flags & (PF_KTHREAD | PF_EXITING))
+		return NULL;
+	return ct_task_add(current, ct_task_matches(current));
+}
+
+void ct_task_exec(struct task_struct *task)
+{
+	struct ct_task *ct;
+
+	rcu_read_lock();
+	ct = ct_task_get_current();
+	if (ct) {
+		/* A thread that execs takes over its leader's pid. */
+		ct->pid = task->pid;
+		strscpy(ct->comm, task->comm, sizeof(ct->comm));
+		if (!ct->tracked && ct_task_matches(task))
+			WRITE_ONCE(ct->tracked, true);
+		if (ct->tracked)
+			ct_count(ct, COWTRACE_EXECS);
+	}
+	rcu_read_unlock();
+}
+
+static void ct_task_free(struct ct_task *ct)
+{
+	list_del_rcu(&ct->all);
+	kfree_rcu(ct, rcu);
+}
+
+/* Caller holds ct_lock. */
+static void ct_task_evict_excess(void)
+{
+	struct ct_task *old;
+
+	while (ct_nr_exited > max_exited) {
+		old = list_first_entry(&ct_exited, struct ct_task, exited);
+		list_del(&old->exited);
+		ct_task_free(old);
+		ct_nr_exited--;
+		ct_evictions++;
+	}
+}
+
+void ct_task_exit(struct task_struct *task)
+{
+	struct ct_task *ct;
+	unsigned long flags;
+
+	rcu_read_lock();
+	ct = ct_task_lookup(task);
+	rcu_read_unlock();
+	if (!ct)
+		return;
+
+	strscpy(ct->comm, task->comm, sizeof(ct->comm));
+	raw_spin_lock_irqsave(&ct_lock, flags);
+	hash_del_rcu(&ct->live);
+	WRITE_ONCE(ct->task, NULL);
+	ct_nr_live--;
+	if (ct->tracked) {
+		list_add_tail(&ct->exited, &ct_exited);
+		ct_nr_exited++;
+		ct_task_evict_excess();
+	} else {
+		ct_task_free(ct);
+	}
+	raw_spin_unlock_irqrestore(&ct_lock, flags);
+}
+
+/* Caller holds ct_lock. */
+static void ct_task_clear_locked(void)
+{
+	struct ct_task *ct, *tmp;
+
+	list_for_each_entry_safe(ct, tmp, &ct_exited, exited) {
+		list_del(&ct->exited);
+		ct_task_free(ct);
+	}
+	ct_nr_exited = 0;
+	ct_evictions = 0;
+	list_for_each_entry(ct, &ct_all, all)
+		memset(ct->count, 0, sizeof(ct->count));
+}
+
+void ct_task_reset(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&ct_lock, flags);
+	ct_task_clear_locked();
+	raw_spin_unlock_irqrestore(&ct_lock, flags);
+}
+
+/*
+ * A new filter starts a new table: counts so far are cleared, and every live
+ * row is tracked or not by the new rule from now on.
+ */
+void ct_task_set_filter(enum ct_filter_kind kind, pid_t pid, const char *comm)
+{
+	struct ct_task *ct;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&ct_lock, flags);
+	WRITE_ONCE(ct_filter.kind, kind);
+	WRITE_ONCE(ct_filter.pid, pid);
+	strscpy_pad(ct_filter.comm, comm ? comm : "", sizeof(ct_filter.comm));
+	ct_task_clear_locked();
+	rcu_read_lock();
+	list_for_each_entry(ct, &ct_all, all)
+		WRITE_ONCE(ct->tracked, ct->task && ct_task_matches(ct->task));
+	rcu_read_unlock();
+	raw_spin_unlock_irqrestore(&ct_lock, flags);
+}
+
+void ct_task_stats(struct ct_task_stats *st)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&ct_lock, flags);
+	st->live = ct_nr_live;
+	st->exited = ct_nr_exited;
+	st->evictions = ct_evictions;
+	st->filter = ct_filter.kind;
+	st->filter_pid = ct_filter.pid;
+	strscpy(st->filter_comm, ct_filter.comm, sizeof(st->filter_comm));
+	raw_spin_unlock_irqrestore(&ct_lock, flags);
+	st->max_exited = max_exited;
+	st->alloc_failures = atomic64_read(&ct_alloc_failures);
+}
+
+int cowtrace_task_init(void)
+{
+	return 0;
+}
+
+/* Every hook is gone by now: nothing else can reach a row. */
+void cowtrace_task_exit(void)
+{
+	struct ct_task *ct, *tmp;
+
+	list_for_each_entry_safe(ct, tmp, &ct_all, all) {
+		list_del(&ct->all);
+		kfree(ct);
+	}
+	hash_init(ct_live);
+	INIT_LIST_HEAD(&ct_exited);
+	ct_nr_live = 0;
+	ct_nr_exited = 0;
+	/* Rows freed with kfree_rcu() before the hooks went away. */
+	rcu_barrier();
+}

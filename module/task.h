@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The per-task table: one row per user task that cowtrace tracks, alive or
+ * exited, with its counters.
+ *
+ * Only the task itself updates its own counters (from its faults, its
+ * clones, its exec), so they need no atomics; readers see each u64 whole.
+ */
+#ifndef _COWTRACE_TASK_H
+#define _COWTRACE_TASK_H
+
+#include <linux/list.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/types.h>
+
+#include "uapi/cowtrace.h"
+
+extern const char *const ct_counter_names[COWTRACE_NR_COUNTERS];
+
+struct ct_fault;
+
+struct ct_task {
+	struct hlist_node live;		/* ct_live, by task, while alive */
+	struct list_head all;		/* ct_all, in creation order */
+	struct list_head exited;	/* ct_exited, oldest first */
+	struct rcu_head rcu;
+	struct task_struct *task;	/* NULL once exited */
+	struct ct_fault *fault;		/* innermost fault in progress */
+	pid_t pid;
+	pid_t tgid;
+	bool tracked;			/* matches the filter: shown, counted */
+	char comm[TASK_COMM_LEN];	/* as of the exec or exit last seen */
+	u64 count[COWTRACE_NR_COUNTERS];
+};
+
+/* Counters of the current task, by the task only. */
+static inline void ct_count(struct ct_task *ct, enum cowtrace_counter c)
+{
+	WRITE_ONCE(ct->count[c], ct->count[c] + 1);
+}
+
+struct ct_task *ct_task_lookup(struct task_struct *task);
+struct ct_task *ct_task_get_current(void);
+struct ct_task *ct_task_add(struct task_struct *task, bool tracked);
+void ct_task_exec(struct task_struct *task);
+void ct_task_exit(struct task_struct *task);
+
+/* The filter written to the control file: all tasks, a pid, or a comm. */
+enum ct_filter_kind { CT_FILTER_ALL, CT_FILTER_PID, CT_FILTER_COMM };
+
+void ct_task_set_filter(enum ct_filter_kind kind, pid_t pid, const char *comm);
+void ct_task_reset(void);
+bool ct_task_matches(struct task_struct *task);
+
+/* The views walk every row under rcu_read_lock(). */
+extern struct list_head ct_all;
+
+struct ct_task_stats {
+	unsigned int live;
+	unsigned int exited;
+	unsigned int max_exited;
+	u64 evictions;
+	u64 alloc_failures;
+	enum ct_filter_kind filter;
+	pid_t filter_pid;
+	char filter_comm[TASK_COMM_LEN];
+};
+
+void ct_task_stats(struct ct_task_stats *st);
+
+int cowtrace_task_init(void);
+void cowtrace_task_exit(void);
+
+#endif /* _COWTRACE_TASK_H */
