@@ -23,9 +23,6 @@
 #include "task.h"
 
 static unsigned int max_exited = 4096;
-module_param(max_exited, uint, 0444);
-MODULE_PARM_DESC(max_exited,
-		 "Rows of exited tasks kept; past this the oldest is evicted");
 
 const char *const ct_counter_names[] = { COWTRACE_COUNTER_NAMES };
 static_assert(ARRAY_SIZE(ct_counter_names) == COWTRACE_NR_COUNTERS);
@@ -194,6 +191,31 @@ void ct_task_exit(struct task_struct *task)
 	raw_spin_unlock_irqrestore(&ct_lock, flags);
 }
 
+/* Lowering the cap at run time evicts down to it at once. */
+static int ct_set_max_exited(const char *val, const struct kernel_param *kp)
+{
+	unsigned long flags;
+	unsigned int cap;
+	int ret;
+
+	ret = kstrtouint(val, 0, &cap);
+	if (ret)
+		return ret;
+	raw_spin_lock_irqsave(&ct_lock, flags);
+	max_exited = cap;
+	ct_task_evict_excess();
+	raw_spin_unlock_irqrestore(&ct_lock, flags);
+	return 0;
+}
+
+static const struct kernel_param_ops ct_max_exited_ops = {
+	.set = ct_set_max_exited,
+	.get = param_get_uint,
+};
+module_param_cb(max_exited, &ct_max_exited_ops, &max_exited, 0644);
+MODULE_PARM_DESC(max_exited,
+		 "Rows of exited tasks kept; past this the oldest is evicted");
+
 /* Caller holds ct_lock. */
 static void ct_task_clear_locked(void)
 {
@@ -250,8 +272,8 @@ void ct_task_stats(struct ct_task_stats *st)
 	st->filter = ct_filter.kind;
 	st->filter_pid = ct_filter.pid;
 	strscpy(st->filter_comm, ct_filter.comm, sizeof(st->filter_comm));
-	raw_spin_unlock_irqrestore(&ct_lock, flags);
 	st->max_exited = max_exited;
+	raw_spin_unlock_irqrestore(&ct_lock, flags);
 	st->alloc_failures = atomic64_read(&ct_alloc_failures);
 }
 
