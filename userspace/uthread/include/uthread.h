@@ -83,7 +83,13 @@ int uthread_run(void *(*fn)(void *), void *arg, void **retval);
  *
  * The new thread is queued behind the already runnable ones; the caller
  * keeps running.  Returns 0, EINVAL (bad @t, @fn or @stack_size), EPERM
- * (no active run), ENOMEM or EAGAIN (no memory, address space or mappings).
+ * (no active run), ENOMEM or EAGAIN.  Running out of memory, of address
+ * space (RLIMIT_AS) or of mappings (vm.max_map_count) is ENOMEM; threads
+ * created before stay intact.  On kernels before 6.13 each stack costs two
+ * mappings, so the default vm.max_map_count of 65530 allows about 32k
+ * threads.  EAGAIN is any other refusal: 2^31 thread slots in use, or the
+ * kernel declining the stack mapping for a reason other than memory (e.g.
+ * RLIMIT_MEMLOCK under mlockall(MCL_FUTURE)).
  */
 int uthread_create(uthread_t *t, size_t stack_size,
 		   void *(*fn)(void *), void *arg);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run the unit tests in every variant and sum the harness's per-case
-# results.  Usage: run_tests.sh BUILD_DIR "VALGRIND COMMAND"
+# Run the unit tests in every variant (plain, asan, valgrind, mprotect) and
+# sum the harness's per-case results.
+# Usage: run_tests.sh BUILD_DIR "VALGRIND COMMAND"
 # The last line is "N passed, N failed, N skipped"; the exit status is 1
 # if anything failed, including a binary that died without a Totals line.
 
@@ -42,6 +43,8 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run asan "$b/asan/test_uthread"
 # Under valgrind the thread and client counts are divided by 10
 run valgrind $vg "$b/valgrind/test_uthread"
+# Guard pages by mprotect(PROT_NONE), as on kernels before 6.13
+run mprotect "$b/mprotect/test_uthread"
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

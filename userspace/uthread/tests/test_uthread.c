@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fenv.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,13 +31,20 @@
 
 #define MS	1000000ull
 
+static bool on_valgrind(void)
+{
+#ifdef UT_VALGRIND
+	return RUNNING_ON_VALGRIND;
+#else
+	return false;
+#endif
+}
+
 /* Valgrind runs ~50x slower: shrink loop counts there (and say so). */
 static int scaled(int n)
 {
-#ifdef UT_VALGRIND
-	if (RUNNING_ON_VALGRIND)
+	if (on_valgrind())
 		return n / 10 ? n / 10 : 1;
-#endif
 	return n;
 }
 
@@ -645,11 +654,16 @@ TEST(semaphore_fifo)
 
 /* ---------------------------------------------------------------- sleep */
 
+/*
+ * Steps of 25 ms: the four sleeps start a few context switches apart, and
+ * the order would only flip if the process stalled for a whole step in
+ * between (plausible for 5 ms on a loaded host running an emulated VM).
+ */
 static void *sleeper(void *arg)
 {
 	int ms = *(char *)arg - '0';
 
-	uthread_sleep((uint64_t)ms * 5 * MS);
+	uthread_sleep((uint64_t)ms * 25 * MS);
 	mark(*(char *)arg);
 	return NULL;
 }
@@ -664,8 +678,8 @@ TEST(sleep_order)
 	ASSERT_EQ(0, uthread_run(spawn_join_main, &sj, NULL));
 	trace[ntrace] = '\0';
 	ASSERT_STREQ("1234", trace);
-	/* the longest sleep is 20 ms */
-	ASSERT_GE(now_ns() - t0, 20 * MS);
+	/* the longest sleep is 100 ms */
+	ASSERT_GE(now_ns() - t0, 100 * MS);
 }
 
 static int spin_done;
@@ -1083,14 +1097,35 @@ static void *reg_main(void *arg)
 	return NULL;
 }
 
+/*
+ * An unlinked scratch file in the working directory, or in /tmp where
+ * that is read-only (scripts/vm-run shares the host root read-only).
+ */
+static int scratch_file(void)
+{
+	static const char *const dirs[] = { ".", "/tmp" };
+	char path[64];
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		snprintf(path, sizeof(path), "%s/uthread-regfile-XXXXXX",
+			 dirs[i]);
+		fd = mkstemp(path);
+		if (fd >= 0) {
+			unlink(path);
+			return fd;
+		}
+	}
+	return -1;
+}
+
 TEST(regular_file_io_blocks_everyone)
 {
-	char path[] = "uthread-regfile-XXXXXX";
 	struct regfile rf = { .peer = -1 };
 
-	rf.fd = mkstemp(path);
+	rf.fd = scratch_file();
 	ASSERT_LE(0, rf.fd);
-	unlink(path);
 	ASSERT_EQ(0, uthread_run(reg_main, &rf, NULL));
 	close(rf.fd);
 	trace[ntrace] = '\0';
@@ -1362,7 +1397,163 @@ TEST(dump_on_request)
 
 /* ---------------------------------------------------------------- scale */
 
-static long spawned;
+/*
+ * Guard pages and vm.max_map_count.  With MADV_GUARD_INSTALL (6.13+) the
+ * stacks merge into a few VMAs.  With the mprotect(PROT_NONE) fallback
+ * (older kernels, or built with UT_FORCE_MPROTECT_GUARD) every stack is
+ * two VMAs, and 100k threads need more than the default limit of 65530.
+ */
+#define MAP_COUNT_SYSCTL	"/proc/sys/vm/max_map_count"
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int write_long(const char *path, long v)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CLOEXEC), len, err = 0;
+
+	if (fd < 0)
+		return errno;
+	len = snprintf(buf, sizeof(buf), "%ld\n", v);
+	if (write(fd, buf, (size_t)len) != len)
+		err = errno ? errno : EIO;
+	close(fd);
+	return err;
+}
+
+/* VMAs of this process: lines of /proc/self/maps */
+static long count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	long n = 0;
+	int c;
+
+	if (!f)
+		return -1;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* Does each stack cost two VMAs, i.e. does the library use mprotect? */
+static bool guard_splits_vmas(void)
+{
+#ifdef UT_FORCE_MPROTECT_GUARD
+	return true;
+#else
+	long page = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool split;
+
+	if (p == MAP_FAILED)
+		return true;
+	/* The library's rule: EINVAL means no guard regions, use mprotect */
+	split = madvise(p, page, 102 /* MADV_GUARD_INSTALL */) &&
+		errno == EINVAL;
+	munmap(p, 2 * page);
+	return split;
+#endif
+}
+
+static pid_t map_count_keeper = -1;
+static int map_count_pipe = -1;
+
+/* Put vm.max_map_count back (if map_count_raise() changed it) and wait. */
+static void map_count_restore(void)
+{
+	if (map_count_keeper < 0)
+		return;
+	close(map_count_pipe);
+	waitpid(map_count_keeper, NULL, 0);
+	map_count_keeper = -1;
+	map_count_pipe = -1;
+}
+
+/*
+ * Make vm.max_map_count at least @need until map_count_restore() or the
+ * end of this process.  Returns 0 if it already was or now is, EPERM when
+ * not root, or the errno of the failed write.
+ *
+ * A keeper process in its own session holds the old value and writes it
+ * back when its pipe reaches EOF, i.e. when every holder of the write end
+ * has closed it or died: after map_count_restore(), a failed ASSERT, a
+ * crash, or the harness's timeout, which SIGKILLs the test's process
+ * group (the keeper is no longer in it).
+ */
+static int map_count_raise(long need)
+{
+	long old = read_long(MAP_COUNT_SYSCTL);
+	int p[2], err;
+	ssize_t r;
+	char c;
+
+	if (old < 0)
+		return errno ? errno : EIO;
+	if (old >= need)
+		return 0;
+	if (geteuid())
+		return EPERM;
+	if (pipe2(p, O_CLOEXEC))
+		return errno;
+	map_count_keeper = fork();
+	if (map_count_keeper < 0) {
+		err = errno;
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
+	if (!map_count_keeper) {
+		close(p[1]);
+		setsid();
+		do
+			r = read(p[0], &c, 1);
+		while (r > 0 || (r < 0 && errno == EINTR));
+		_exit(write_long(MAP_COUNT_SYSCTL, old) ? 1 : 0);
+	}
+	close(p[0]);
+	map_count_pipe = p[1];
+	err = write_long(MAP_COUNT_SYSCTL, need);
+	if (err)
+		map_count_restore();
+	return err;
+}
+
+/*
+ * The tests that need many VMAs, or may take long under emulation (TEST()
+ * has a fixed 30 s timeout).  Teardown restores vm.max_map_count at once,
+ * even after a failed ASSERT.
+ */
+FIXTURE(scale) {
+	long maps_before;
+};
+
+FIXTURE_SETUP(scale)
+{
+	self->maps_before = count_maps();
+	ASSERT_LT(0, self->maps_before);
+}
+
+FIXTURE_TEARDOWN(scale)
+{
+	map_count_restore();
+}
+
+#define SCALE_TIMEOUT	300
+
+static long spawned, peak_maps;
 
 static void *tiny(void *arg)
 {
@@ -1383,6 +1574,7 @@ static void *many_main(void *arg)
 		if (uthread_create(&t[i], 0, tiny, (void *)i))
 			break;
 	*(long *)arg = i;
+	peak_maps = count_maps();
 	for (i = i - 1; i >= 0; i--)
 		if (uthread_join(t[i], &ret) || ret != (void *)i)
 			bad++;
@@ -1390,16 +1582,208 @@ static void *many_main(void *arg)
 	return (void *)bad;
 }
 
-TEST(threads_100k)
+TEST_F_TIMEOUT(scale, threads_100k, SCALE_TIMEOUT)
 {
 	long n = scaled(100000);
 	const long want = n;
 	void *bad = (void *)-2l;
+	bool split = guard_splits_vmas();
+	long need, lo, hi;
+	int err;
 
+	if (split) {
+		/* 2 VMAs per stack, plus room for the library and the test */
+		need = self->maps_before + 2 * n + 1024;
+		err = map_count_raise(need);
+		if (err == EPERM)
+			SKIP(return,
+			     "needs vm.max_map_count >= %ld for mprotect guard pages; not root",
+			     need);
+		if (err)
+			SKIP(return, "cannot raise vm.max_map_count to %ld: %s",
+			     need, strerror(err));
+	}
 	ASSERT_EQ(0, uthread_run(many_main, &n, &bad));
 	ASSERT_EQ(want, n);
 	ASSERT_EQ(want, spawned);
 	ASSERT_EQ(NULL, bad);
+	TH_LOG("VMAs: %ld before, %ld with %ld threads (%s guards)",
+	       self->maps_before, peak_maps, n, split ? "mprotect" : "madvise");
+	/* Each stack is two VMAs, or the stacks merge into a few */
+	lo = split ? self->maps_before + 2 * n : 0;
+	hi = split ? LONG_MAX : self->maps_before + n / 100;
+	ASSERT_LE(lo, peak_maps);
+	ASSERT_GT(hi, peak_maps);
+}
+
+/*
+ * Running out: uthread_create() must fail with the documented ENOMEM and
+ * leave everything created so far intact and joinable.
+ */
+struct exhaust {
+	uthread_t *t;
+	long max;		/* size of t[] */
+	long created, joined, bad;
+	int err;		/* the failed uthread_create() */
+	int again;		/* a create after the joins (pooled stack) */
+	int run;		/* uthread_run()'s result */
+};
+
+static void *idle_thread(void *arg)
+{
+	uthread_yield();
+	return arg;
+}
+
+static void *exhaust_main(void *arg)
+{
+	struct exhaust *x = arg;
+	uthread_t t;
+	void *ret;
+	long i;
+
+	x->err = 0;
+	for (i = 0; i < x->max && !x->err; i++)
+		x->err = uthread_create(&x->t[i], 0, idle_thread, (void *)i);
+	x->created = x->err ? i - 1 : i;
+	for (i = x->created - 1; i >= 0; i--) {
+		if (uthread_join(x->t[i], &ret) || ret != (void *)i)
+			x->bad++;
+		else
+			x->joined++;
+	}
+	x->again = uthread_create(&t, 0, idle_thread, NULL);
+	if (!x->again)
+		x->again = uthread_join(t, NULL);
+	return NULL;
+}
+
+static long status_kb(const char *field)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	size_t len = strlen(field);
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, len)) {
+			kb = strtol(line + len, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kb;
+}
+
+#define AS_BUDGET	(64l << 20)
+#define EXHAUST_MAX	100000
+
+/*
+ * In a child: limit the address space to what it uses now plus 64 MiB,
+ * then run twice.  The second run shows the first gave everything back.
+ */
+static void rlimit_child(struct exhaust *x)
+{
+	struct rlimit rl;
+	long vm_kb = status_kb("VmSize:");
+	int i;
+
+	x[0].t = calloc(EXHAUST_MAX, sizeof(uthread_t));
+	x[1].t = calloc(EXHAUST_MAX, sizeof(uthread_t));
+	if (!x[0].t || !x[1].t || vm_kb <= 0)
+		_exit(2);
+	rl.rlim_cur = (rlim_t)vm_kb * 1024 + AS_BUDGET;
+	rl.rlim_max = rl.rlim_cur;
+	if (setrlimit(RLIMIT_AS, &rl))
+		_exit(3);
+	for (i = 0; i < 2; i++) {
+		x[i].max = EXHAUST_MAX;
+		x[i].run = uthread_run(exhaust_main, &x[i], NULL);
+	}
+	free(x[0].t);
+	free(x[1].t);
+	_exit(0);
+}
+
+TEST_F_TIMEOUT(scale, create_fails_cleanly_at_rlimit_as, SCALE_TIMEOUT)
+{
+	long stack_len = sysconf(_SC_PAGESIZE) + UTHREAD_STACK_DEFAULT;
+	struct exhaust *x;
+	int status, i;
+	pid_t pid;
+
+	if (on_valgrind())
+		SKIP(return,
+		     "memcheck's shadow memory counts against RLIMIT_AS: the tool runs out before the library");
+	x = mmap(NULL, 2 * sizeof(*x), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, x);
+	memset(x, 0, 2 * sizeof(*x));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		rlimit_child(x);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	for (i = 0; i < 2; i++) {
+		TH_LOG("run %d: %ld threads, then %d", i, x[i].created,
+		       x[i].err);
+		ASSERT_EQ(0, x[i].run);
+		ASSERT_EQ(ENOMEM, x[i].err);
+		/* The stacks used up the budget, nothing else did */
+		ASSERT_LE(x[i].created, AS_BUDGET / stack_len);
+		ASSERT_GE(x[i].created, AS_BUDGET / stack_len / 2);
+		ASSERT_EQ(x[i].created, x[i].joined);
+		ASSERT_EQ(0, x[i].bad);
+		ASSERT_EQ(0, x[i].again);
+	}
+	/* The first run released every stack */
+	ASSERT_GE(x[1].created, x[0].created - 2);
+	munmap(x, 2 * sizeof(*x));
+}
+
+/*
+ * On the mprotect path, threads run into vm.max_map_count (about 32k at
+ * the default 65530).  This test reaches the limit as it is and never
+ * lowers it to get there faster: the sysctl is system-wide (not per
+ * namespace), so lowering it would make other processes' mmap() fail
+ * meanwhile.  It therefore skips where reaching the limit would take too
+ * many threads, and where MADV_GUARD_INSTALL works (no VMA per thread).
+ */
+#define MAP_COUNT_TEST_MAX	262144
+
+TEST_F_TIMEOUT(scale, create_fails_cleanly_at_max_map_count, SCALE_TIMEOUT)
+{
+	long max = read_long(MAP_COUNT_SYSCTL);
+	struct exhaust x;
+
+	if (!guard_splits_vmas())
+		SKIP(return,
+		     "MADV_GUARD_INSTALL works: stacks do not use VMAs of their own (see the mprotect variant)");
+	ASSERT_LT(0, max);
+	if (max > MAP_COUNT_TEST_MAX)
+		SKIP(return,
+		     "vm.max_map_count is %ld: reaching it needs %ld threads; not lowering a system-wide limit",
+		     max, max / 2);
+	memset(&x, 0, sizeof(x));
+	x.max = max;
+	x.t = calloc(x.max, sizeof(*x.t));
+	ASSERT_NE(NULL, x.t);
+	ASSERT_EQ(0, uthread_run(exhaust_main, &x, NULL));
+	free(x.t);
+	TH_LOG("%ld threads, then %d; %ld maps before, limit %ld", x.created,
+	       x.err, self->maps_before, max);
+	ASSERT_EQ(ENOMEM, x.err);
+	/* Two VMAs per stack filled the map count, nothing else did */
+	ASSERT_LE(self->maps_before + 2 * x.created, max);
+	ASSERT_GE(self->maps_before + 2 * x.created + 64, max);
+	ASSERT_EQ(x.created, x.joined);
+	ASSERT_EQ(0, x.bad);
+	ASSERT_EQ(0, x.again);
+	/* Back to where we started, bar the pool (freed when the run ended) */
+	ASSERT_GE(self->maps_before + 16, count_maps());
 }
 
 static void *detached_child(void *arg)
