@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "cowtrace_test.h"
 #include "tasks_view.h"
 
 #define CONTROL		COWTRACE_DEBUGFS_DIR "/control"

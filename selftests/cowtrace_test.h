@@ -6,12 +6,10 @@
 #ifndef COWTRACE_TEST_H
 #define COWTRACE_TEST_H
 
-#include <errno.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "cowtrace.h"
+#include "ct_file.h"
 
 static inline void cowtrace_require_module(void)
 {
@@ -22,36 +20,6 @@ static inline void cowtrace_require_module(void)
 	if (access(COWTRACE_DEBUGFS_DIR, F_OK))
 		ksft_exit_skip("no %s: is debugfs mounted?\n",
 			       COWTRACE_DEBUGFS_DIR);
-}
-
-/*
- * Read a whole small file into @buf and NUL-terminate it. Returns its length,
- * or -errno; a file that does not fit is an error (-EFBIG), not a truncation.
- */
-static inline ssize_t cowtrace_read_file(const char *path, char *buf,
-					 size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, buf + len, size - len)) > 0) {
-		len += n;
-		if (len == size) {
-			close(fd);
-			return -EFBIG;
-		}
-	}
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return n;
-	buf[len] = '\0';
-	return len;
 }
 
 /* Each test's main(): skip as a whole unless the module can be tested. */

@@ -14,73 +14,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "tasks_view.h"
+#include "cowtrace_test.h"
+#include "workload.h"
 
 #define NPAGES	200
-
-static size_t page_size;
-
-static char *map_anon(size_t pages)
-{
-	char *p = mmap(NULL, pages * page_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, pages * page_size, MADV_NOHUGEPAGE);
-	return p;
-}
-
-/* The barriers keep every access: each page touched, in order, once. */
-static void write_pages(char *p, size_t pages)
-{
-	size_t i;
-
-	for (i = 0; i < pages; i++) {
-		p[i * page_size] = 1;
-		ct_barrier();
-	}
-}
-
-static unsigned long read_pages(const char *p, size_t pages)
-{
-	unsigned long sum = 0;
-	size_t i;
-
-	for (i = 0; i < pages; i++) {
-		sum += p[i * page_size];
-		ct_barrier();
-	}
-	return sum;
-}
-
-struct measure {
-	struct ct_reader reader;
-	struct ct_row before;
-	int pid;
-};
-
-static int measure_start(struct measure *m)
-{
-	m->pid = getpid();
-	if (ct_reader_init(&m->reader))
-		return -1;
-	ct_reader_warm(&m->reader, m->pid);
-	/* The workload's code, run once before measuring, faults no more. */
-	write_pages(NULL, 0);
-	read_pages(NULL, 0);
-	return ct_read_row(&m->reader, m->pid, &m->before);
-}
-
-static int measure_end(struct measure *m, struct ct_row *delta)
-{
-	struct ct_row after;
-
-	if (ct_read_row(&m->reader, m->pid, &after))
-		return -1;
-	ct_row_delta(&m->before, &after, delta);
-	return 0;
-}
 
 /* Run @fn in a child that reports its measured delta; the child's status. */
 static int in_child(void (*fn)(char *, struct ct_row *), char *mem,
@@ -320,7 +257,7 @@ static void *thread_touch(void *arg)
 	}
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", res->tid);
 	ct_reader_warm(&r, res->tid);
-	write_pages(NULL, 0);
+	warm_text();
 	ct_kernel_faults(path);
 	res->err = ct_read_row(&r, res->tid, &before);
 	write_pages(p, THREAD_PAGES);
@@ -349,6 +286,171 @@ TEST(each_thread_has_its_own_row)
 		EXPECT_EQ(getpid(), res[i].d.tgid);
 		EXPECT_EQ(res[i].kernel, (long long)res[i].row_faults);
 	}
+}
+
+/* A tmpfs file of @pages pages, all in the page cache; -1 on failure. */
+static int make_file(size_t pages)
+{
+	char path[] = "/tmp/cowtrace-XXXXXX";
+	char page[4096];
+	size_t i;
+	int fd;
+
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	memset(page, 'x', sizeof(page));
+	for (i = 0; i < pages * (page_size / sizeof(page)); i++)
+		if (write(fd, page, sizeof(page)) != sizeof(page))
+			return -1;
+	return fd;
+}
+
+#define FAULT_AROUND	"/sys/kernel/debug/fault_around_bytes"
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * File faults with fault-around off (one page per fault), unless a test
+ * sets it: fault_around_bytes is restored afterwards.
+ */
+FIXTURE(file) {
+	char saved[32];
+	int fd;
+};
+
+FIXTURE_SETUP(file)
+{
+	ASSERT_LT(0, cowtrace_read_file(FAULT_AROUND, self->saved,
+					sizeof(self->saved)));
+	ASSERT_EQ(0, write_file(FAULT_AROUND, "4096"));
+	self->fd = make_file(NPAGES);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(file)
+{
+	write_file(FAULT_AROUND, self->saved);
+	close(self->fd);
+}
+
+static char *map_file(int fd, size_t pages, int flags)
+{
+	char *p = mmap(NULL, pages * page_size, PROT_READ | PROT_WRITE,
+		       flags, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+TEST_F(file, private_reads_map_the_page_cache)
+{
+	char *p = map_file(self->fd, NPAGES, MAP_PRIVATE);
+	struct measure m;
+	struct ct_row d;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, measure_start(&m));
+	EXPECT_EQ('x' * NPAGES, read_pages(p, NPAGES));
+	ASSERT_EQ(0, measure_end(&m, &d));
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULT_FILE]);
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULTS]);
+	EXPECT_EQ(0, d.c[COWTRACE_FAULT_MAJOR]);
+	EXPECT_EQ(0, d.c[COWTRACE_COW_COPY]);
+}
+
+TEST_F(file, private_write_after_read_copies_the_page_cache_page)
+{
+	char *p = map_file(self->fd, NPAGES, MAP_PRIVATE);
+	struct measure m;
+	struct ct_row d;
+
+	ASSERT_NE(NULL, p);
+	read_pages(p, NPAGES);
+	ASSERT_EQ(0, measure_start(&m));
+	write_pages(p, NPAGES);
+	ASSERT_EQ(0, measure_end(&m, &d));
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_COW_COPY]);
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_COW_COPY_FILE]);
+	EXPECT_EQ(0, d.c[COWTRACE_COW_COPY_ANON]);
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULTS]);
+}
+
+TEST_F(file, private_write_before_any_read_copies_too)
+{
+	char *p = map_file(self->fd, NPAGES, MAP_PRIVATE);
+	struct measure m;
+	struct ct_row d;
+	char c = 0;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, measure_start(&m));
+	write_pages(p, NPAGES);
+	ASSERT_EQ(0, measure_end(&m, &d));
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_COW_COPY]);
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_COW_COPY_FILE]);
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULTS]);
+	/* The file is untouched: the copies are private. */
+	ASSERT_EQ(1, pread(self->fd, &c, 1, 0));
+	EXPECT_EQ('x', c);
+}
+
+/*
+ * tmpfs keeps no dirty accounting, so a shared mapping's read fault maps
+ * the page writable at once: the writes that follow fault nothing at all.
+ * (On a filesystem that tracks dirty pages, each would be one wp_shared.)
+ */
+TEST_F(file, shared_tmpfs_page_is_writable_from_its_read_fault)
+{
+	char *p = map_file(self->fd, NPAGES, MAP_SHARED);
+	struct measure m;
+	struct ct_row d;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, measure_start(&m));
+	read_pages(p, NPAGES);
+	ASSERT_EQ(0, measure_end(&m, &d));
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULT_FILE]);
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULTS]);
+
+	ASSERT_EQ(0, measure_start(&m));
+	write_pages(p, NPAGES);
+	ASSERT_EQ(0, measure_end(&m, &d));
+	EXPECT_EQ(0, d.c[COWTRACE_FAULTS]);
+}
+
+#define AROUND_PAGES	160
+
+/* One read fault maps the whole aligned 64 KiB window around it. */
+TEST_F(file, fault_around_maps_sixteen_pages_per_fault)
+{
+	size_t window = 65536, len = AROUND_PAGES * page_size;
+	struct measure m;
+	struct ct_row d;
+	char *area, *p;
+
+	ASSERT_EQ(0, write_file(FAULT_AROUND, "65536"));
+	area = mmap(NULL, len + window, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	p = (char *)(((unsigned long)area + window - 1) & ~(window - 1));
+	ASSERT_EQ(p, mmap(p, len, PROT_READ, MAP_PRIVATE | MAP_FIXED,
+			  self->fd, 0));
+	ASSERT_EQ(0, measure_start(&m));
+	read_pages(p, AROUND_PAGES);
+	ASSERT_EQ(0, measure_end(&m, &d));
+	EXPECT_EQ(AROUND_PAGES / (window / page_size),
+		  d.c[COWTRACE_FAULT_FILE]);
 }
 
 static void *noop(void *arg)

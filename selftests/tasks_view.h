@@ -16,7 +16,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "cowtrace_test.h"
+#include "ct_file.h"
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 #define CT_HEADER "pid tgid comm state faults cow_copy cow_reuse cow_zero " \
 	"fault_anon fault_file fault_major fault_swap forks threads execs "  \
@@ -37,10 +41,16 @@ struct ct_reader {
 
 #define CT_READER_SIZE	(1024 * 1024)
 
-/* Keep the compiler from merging or dropping accesses to memory. */
+/* Keep the compiler from merging or dropping stores to memory. */
 static inline void ct_barrier(void)
 {
 	asm volatile("" ::: "memory");
+}
+
+/* A load whose value is used: the compiler must do it. */
+static inline void ct_use(char c)
+{
+	asm volatile("" : : "r"(c));
 }
 
 static inline int ct_reader_init(struct ct_reader *r)
