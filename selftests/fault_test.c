@@ -10,6 +10,7 @@
  * difference to the parent through a pipe, as selftests/mm/cow.c does.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -451,6 +452,135 @@ TEST_F(file, fault_around_maps_sixteen_pages_per_fault)
 	ASSERT_EQ(0, measure_end(&m, &d));
 	EXPECT_EQ(AROUND_PAGES / (window / page_size),
 		  d.c[COWTRACE_FAULT_FILE]);
+}
+
+#define HPAGE		(2UL << 20)
+#define THP_PAGES	(2 * HPAGE / 4096)
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+/* Two PMD-aligned huge pages' worth of anonymous memory, THP asked for. */
+static char *map_huge(void)
+{
+	char *area, *p;
+
+	area = mmap(NULL, 3 * HPAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		return NULL;
+	p = (char *)(((unsigned long)area + HPAGE - 1) & ~(HPAGE - 1));
+	if (madvise(p, 2 * HPAGE, MADV_HUGEPAGE))
+		return NULL;
+	return p;
+}
+
+static bool thp_possible(void)
+{
+	char text[128];
+
+	return cowtrace_read_file(THP_ENABLED, text, sizeof(text)) > 0 &&
+	       !strstr(text, "[never]");
+}
+
+static void child_writes_huge(char *mem, struct ct_row *d)
+{
+	struct measure m;
+
+	if (!measure_start(&m)) {
+		write_pages(mem, THP_PAGES);
+		measure_end(&m, d);
+	}
+}
+
+/*
+ * THP: one fault maps 2 MiB. After fork the child's first write splits its
+ * mapping of the huge page and every 4 KiB page is then copied on its own;
+ * once the child is gone the parent reuses each huge page whole.
+ */
+TEST(huge_pages_fault_whole_and_copy_small)
+{
+	struct measure m;
+	struct ct_row d;
+	pid_t pid;
+	char *p;
+
+	if (!thp_possible())
+		SKIP(return, "transparent huge pages are off");
+	p = map_huge();
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, measure_start(&m));
+	write_pages(p, THP_PAGES);
+	ASSERT_EQ(0, measure_end(&m, &d));
+	if (d.c[COWTRACE_THP_ANON] == 0)
+		SKIP(return, "no huge page could be allocated");
+	EXPECT_EQ(2, d.c[COWTRACE_THP_ANON]);
+	EXPECT_EQ(2, d.c[COWTRACE_FAULTS]);
+
+	ASSERT_EQ(0, in_child(child_writes_huge, p, &d, &pid));
+	reap(pid);
+	EXPECT_EQ(THP_PAGES, d.c[COWTRACE_COW_COPY]);
+	EXPECT_EQ(THP_PAGES, d.c[COWTRACE_FAULTS]);
+
+	ASSERT_EQ(0, measure_start(&m));
+	write_pages(p, THP_PAGES);
+	ASSERT_EQ(0, measure_end(&m, &d));
+	EXPECT_EQ(2, d.c[COWTRACE_THP_REUSE]);
+	EXPECT_EQ(2, d.c[COWTRACE_FAULTS]);
+}
+
+#define ZRAM_ON		"modprobe zram num_devices=1 && "		\
+	"echo 64M > /sys/block/zram0/disksize && "			\
+	"mkswap /dev/zram0 >/dev/null && swapon /dev/zram0"
+#define ZRAM_OFF	"swapoff /dev/zram0 && echo 1 > /sys/block/zram0/reset"
+
+static bool have_swap(void)
+{
+	char text[4096];
+
+	return cowtrace_read_file("/proc/swaps", text, sizeof(text)) > 0 &&
+	       strchr(text, '\n') && strchr(text, '\n')[1];
+}
+
+/* Pages of [p, p + pages) that are resident. */
+static size_t resident(char *p, size_t pages)
+{
+	unsigned char vec[NPAGES];
+	size_t i, n = 0;
+
+	if (pages > NPAGES || mincore(p, pages * page_size, vec))
+		return (size_t)-1;
+	for (i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+/* Swapped out with MADV_PAGEOUT, then touched: every page a swap-in. */
+TEST(swapped_out_pages_come_back_as_major_swap_faults)
+{
+	bool made_swap = false;
+	struct measure m;
+	struct ct_row d;
+	char *p;
+
+	if (!have_swap()) {
+		if (system(ZRAM_ON))
+			SKIP(return, "no swap, and zram swap could not be set up");
+		made_swap = true;
+	}
+	p = map_anon(NPAGES);
+	ASSERT_NE(NULL, p);
+	write_pages(p, NPAGES);
+	ASSERT_EQ(0, madvise(p, NPAGES * page_size, MADV_PAGEOUT));
+	EXPECT_EQ(0, resident(p, NPAGES));
+
+	ASSERT_EQ(0, measure_start(&m));
+	EXPECT_EQ(NPAGES, read_pages(p, NPAGES));
+	ASSERT_EQ(0, measure_end(&m, &d));
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULT_SWAP]);
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULT_MAJOR]);
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULTS]);
+	munmap(p, NPAGES * page_size);
+	if (made_swap)
+		EXPECT_EQ(0, system(ZRAM_OFF));
 }
 
 static void *noop(void *arg)
