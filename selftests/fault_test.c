@@ -583,6 +583,69 @@ TEST(swapped_out_pages_come_back_as_major_swap_faults)
 		EXPECT_EQ(0, system(ZRAM_OFF));
 }
 
+#define EXEC_PAGES	150
+
+/* The helper sits next to this program. */
+static void helper_path(char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 32);
+	char *slash;
+
+	buf[n > 0 ? n : 0] = '\0';
+	slash = strrchr(buf, '/');
+	slash = slash ? slash + 1 : buf;
+	snprintf(slash, 32, "fault_exec_helper");
+}
+
+/*
+ * After execve the same task goes on, under a new name and with a fresh
+ * address space: its faults from then on are the new program's, and the
+ * exec is counted once, in that task.
+ */
+TEST(exec_faults_land_on_the_new_program)
+{
+	unsigned long long anon, copy, execs;
+	char path[4096], out[128], stat[64];
+	struct ct_reader r;
+	struct ct_row row;
+	siginfo_t info;
+	int fds[2], fields, self_pid;
+	ssize_t n;
+	pid_t pid;
+
+	helper_path(path, sizeof(path));
+	ASSERT_EQ(0, access(path, X_OK));
+	ASSERT_EQ(0, pipe(fds));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		dup2(fds[1], 1);
+		execl(path, "fault_exec_helper", "150", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	n = read(fds[0], out, sizeof(out) - 1);
+	ASSERT_LT(0, n);
+	out[n] = '\0';
+	fields = sscanf(out, "%llu %llu %llu %d", &anon, &copy, &execs,
+			&self_pid);
+	ASSERT_EQ(4, fields);
+	ASSERT_EQ(0, waitid(P_PID, pid, &info, WEXITED | WNOWAIT));
+	EXPECT_EQ(0, info.si_status);
+	EXPECT_EQ(pid, self_pid);
+	EXPECT_EQ(EXEC_PAGES, anon);
+	EXPECT_EQ(0, copy);
+	EXPECT_EQ(1, execs);
+
+	ASSERT_EQ(0, ct_reader_init(&r));
+	ASSERT_EQ(0, ct_read_row(&r, pid, &row));
+	EXPECT_STREQ("fault_exec_help", row.comm);
+	EXPECT_EQ(1, row.c[COWTRACE_EXECS]);
+	snprintf(stat, sizeof(stat), "/proc/%d/stat", pid);
+	EXPECT_EQ(ct_kernel_faults(stat), (long long)row.c[COWTRACE_FAULTS]);
+	reap(pid);
+}
+
 static void *noop(void *arg)
 {
 	return arg;
