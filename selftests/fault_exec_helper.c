@@ -1,14 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Exec'd by fault_test: a static program that measures its own row around
- * touching N fresh anonymous pages and prints
- *	<fault_anon> <cow_copy> <execs> <pid>
- * of the difference, then exits. Static, so that no dynamic loader runs
- * between the exec and main().
+ * A static workload program (no dynamic loader runs between its exec and
+ * main()), in two modes:
+ *
+ *   fault_exec_helper N
+ *	exec'd by fault_test: measures its own row around touching N fresh
+ *	anonymous pages and prints "<fault_anon> <cow_copy> <execs> <pid>" of
+ *	the difference.
+ *   fault_exec_helper xcheck N
+ *	for bpftrace_test.sh: writes N pages, then forks three children one
+ *	after the other, which write N/2 of them, read all of them, and write
+ *	N fresh pages of their own; prints the children's pids. Their whole
+ *	lives run under this program's name, for bpftrace to follow.
  */
 #include <stdio.h>
+#include <sys/wait.h>
 
 #include "workload.h"
+
+static pid_t xcheck_child(char *shared, size_t pages, int mode)
+{
+	pid_t pid = fork();
+	char *own;
+
+	if (pid)
+		return pid;
+	if (mode == 0) {
+		write_pages(shared, pages / 2);
+	} else if (mode == 1) {
+		read_pages(shared, pages);
+	} else {
+		own = map_anon(pages);
+		if (!own)
+			_exit(1);
+		write_pages(own, pages);
+	}
+	_exit(0);
+}
+
+static int xcheck(size_t pages)
+{
+	char *p = map_anon(pages);
+	pid_t pids[3];
+	int mode;
+
+	if (!p)
+		return 3;
+	write_pages(p, pages);
+	for (mode = 0; mode < 3; mode++) {
+		pids[mode] = xcheck_child(p, pages, mode);
+		if (pids[mode] < 0 || waitpid(pids[mode], NULL, 0) < 0)
+			return 4;
+	}
+	printf("%d %d %d\n", pids[0], pids[1], pids[2]);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -17,9 +63,11 @@ int main(int argc, char **argv)
 	size_t pages;
 	char *p;
 
+	page_size = sysconf(_SC_PAGESIZE);
+	if (argc == 3 && !strcmp(argv[1], "xcheck"))
+		return xcheck(strtoul(argv[2], NULL, 10));
 	if (argc != 2)
 		return 2;
-	page_size = sysconf(_SC_PAGESIZE);
 	pages = strtoul(argv[1], NULL, 10);
 	p = map_anon(pages);
 	if (!p || measure_start(&m))
