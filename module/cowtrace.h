@@ -25,6 +25,17 @@ int cowtrace_views_init(void);
 int cowtrace_control_init(void);
 void ct_show_filter(struct seq_file *m);
 
+struct ct_task;
+void *ct_tasks_start(struct seq_file *m, loff_t *pos);
+void *ct_tasks_next(struct seq_file *m, void *v, loff_t *pos);
+void ct_tasks_stop(struct seq_file *m, void *v);
+struct ct_task *ct_tasks_show_header_or_row(struct seq_file *m, void *v);
+void ct_show_task_row(struct seq_file *m, struct ct_task *ct);
+
+/* procfs.c: /proc/cowtrace, the tasks table for unprivileged readers */
+int cowtrace_procfs_init(void);
+void cowtrace_procfs_exit(void);
+
 /* lifecycle.c: new tasks, clones, execs and exits */
 int cowtrace_lifecycle_init(void);
 void cowtrace_lifecycle_exit(void);

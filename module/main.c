@@ -32,9 +32,12 @@ static int __init cowtrace_init(void)
 	ret = cowtrace_control_init();
 	if (ret)
 		goto out_remove_debugfs;
-	ret = cowtrace_lifecycle_init();
+	ret = cowtrace_procfs_init();
 	if (ret)
 		goto out_remove_debugfs;
+	ret = cowtrace_lifecycle_init();
+	if (ret)
+		goto out_remove_procfs;
 	ret = cowtrace_fault_init();
 	if (ret)
 		goto out_detach_lifecycle;
@@ -44,6 +47,8 @@ static int __init cowtrace_init(void)
 
 out_detach_lifecycle:
 	cowtrace_lifecycle_exit();
+out_remove_procfs:
+	cowtrace_procfs_exit();
 out_remove_debugfs:
 	cowtrace_debugfs_exit();
 out_free_tasks:
@@ -55,6 +60,7 @@ static void __exit cowtrace_exit(void)
 {
 	cowtrace_fault_exit();
 	cowtrace_lifecycle_exit();
+	cowtrace_procfs_exit();
 	cowtrace_debugfs_exit();
 	cowtrace_task_exit();
 	pr_info("unloaded\n");

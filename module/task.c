@@ -13,6 +13,7 @@
  * their numbers to be read, up to max_exited of them, oldest evicted first.
  * Every row is on ct_all; the views show the tracked ones.
  */
+#include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -165,6 +166,21 @@ static void ct_task_evict_excess(void)
 	}
 }
 
+static void ct_task_save_creds(struct ct_task *ct, struct task_struct *task)
+{
+	const struct cred *cred;
+
+	rcu_read_lock();
+	cred = __task_cred(task);
+	ct->uid = cred->uid;
+	ct->euid = cred->euid;
+	ct->suid = cred->suid;
+	ct->gid = cred->gid;
+	ct->egid = cred->egid;
+	ct->sgid = cred->sgid;
+	rcu_read_unlock();
+}
+
 void ct_task_exit(struct task_struct *task)
 {
 	struct ct_task *ct;
@@ -177,9 +193,11 @@ void ct_task_exit(struct task_struct *task)
 		return;
 
 	strscpy(ct->comm, task->comm, sizeof(ct->comm));
+	ct_task_save_creds(ct, task);
 	raw_spin_lock_irqsave(&ct_lock, flags);
 	hash_del_rcu(&ct->live);
-	WRITE_ONCE(ct->task, NULL);
+	/* Its credentials are saved before it is seen as exited. */
+	smp_store_release(&ct->task, NULL);
 	ct_nr_live--;
 	if (ct->tracked) {
 		list_add_tail(&ct->exited, &ct_exited);

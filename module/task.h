@@ -13,6 +13,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 
 #include "uapi/cowtrace.h"
 
@@ -30,6 +31,9 @@ struct ct_task {
 	pid_t pid;
 	pid_t tgid;
 	bool tracked;			/* matches the filter: shown, counted */
+	/* The credentials it exited with, for /proc/cowtrace's readers. */
+	kuid_t uid, euid, suid;
+	kgid_t gid, egid, sgid;
 	char comm[TASK_COMM_LEN];	/* as of the exec or exit last seen */
 	u64 count[COWTRACE_NR_COUNTERS];
 };

@@ -57,42 +57,56 @@ static void ct_task_comm(const struct ct_task *ct, char *buf)
 	strscpy(buf, task ? task->comm : ct->comm, TASK_COMM_LEN);
 }
 
-static void *ct_tasks_start(struct seq_file *m, loff_t *pos)
+/* The tasks view and /proc/cowtrace walk every row under RCU. */
+void *ct_tasks_start(struct seq_file *m, loff_t *pos)
 	__acquires(RCU)
 {
 	rcu_read_lock();
 	return seq_list_start_head_rcu(&ct_all, *pos);
 }
 
-static void *ct_tasks_next(struct seq_file *m, void *v, loff_t *pos)
+void *ct_tasks_next(struct seq_file *m, void *v, loff_t *pos)
 {
 	return seq_list_next_rcu(v, &ct_all, pos);
 }
 
-static void ct_tasks_stop(struct seq_file *m, void *v)
+void ct_tasks_stop(struct seq_file *m, void *v)
 	__releases(RCU)
 {
 	rcu_read_unlock();
 }
 
-static int ct_tasks_show(struct seq_file *m, void *v)
+/* The header for the list head, else the row of a tracked task. */
+struct ct_task *ct_tasks_show_header_or_row(struct seq_file *m, void *v)
 {
-	char comm[TASK_COMM_LEN];
 	struct ct_task *ct;
 
 	if (v == &ct_all) {
 		ct_show_header(m, "");
-		return 0;
+		return NULL;
 	}
 	ct = list_entry(v, struct ct_task, all);
-	if (!READ_ONCE(ct->tracked))
-		return 0;
+	return READ_ONCE(ct->tracked) ? ct : NULL;
+}
+
+void ct_show_task_row(struct seq_file *m, struct ct_task *ct)
+{
+	char comm[TASK_COMM_LEN];
+
 	ct_task_comm(ct, comm);
 	seq_printf(m, "%d %d", ct->pid, ct->tgid);
 	ct_show_comm(m, comm);
 	seq_puts(m, READ_ONCE(ct->task) ? " alive" : " exited");
 	ct_show_counts(m, ct->count);
 	seq_putc(m, '\n');
+}
+
+static int ct_tasks_show(struct seq_file *m, void *v)
+{
+	struct ct_task *ct = ct_tasks_show_header_or_row(m, v);
+
+	if (ct)
+		ct_show_task_row(m, ct);
 	return 0;
 }
 

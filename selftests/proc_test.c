@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/cowtrace: world-readable, the same table as the tasks view for
+ * root, and for anyone else only the tasks they could inspect: the same
+ * user, dumpable while alive.
+ */
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cowtrace_test.h"
+#include "tasks_view.h"
+
+#define PROC_FILE	"/proc/cowtrace"
+#define NOBODY		65534
+#define MAX_PIDS	4096
+
+/* The pids of a table's rows, in order; how many, or -1. */
+static int row_pids(const char *path, int *pids, int max)
+{
+	static char text[1 << 20];
+	char *line;
+	int n = 0;
+
+	if (cowtrace_read_file(path, text, sizeof(text)) < 0)
+		return -1;
+	for (line = strchr(text, '\n'); line && line[1] && n < max;
+	     line = strchr(line + 1, '\n'))
+		pids[n++] = atoi(line + 1);
+	return n;
+}
+
+static bool has_pid(const int *pids, int n, int pid)
+{
+	while (n--)
+		if (pids[n] == pid)
+			return true;
+	return false;
+}
+
+TEST(proc_file_is_world_readable)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(PROC_FILE, &st));
+	EXPECT_EQ(0444, st.st_mode & 07777);
+}
+
+TEST(root_sees_every_row)
+{
+	static int in_proc[MAX_PIDS], in_debugfs[MAX_PIDS];
+	int n_proc, n_debugfs, i;
+
+	n_debugfs = row_pids(COWTRACE_DEBUGFS_DIR "/tasks", in_debugfs,
+			     MAX_PIDS);
+	n_proc = row_pids(PROC_FILE, in_proc, MAX_PIDS);
+	ASSERT_LT(0, n_debugfs);
+	ASSERT_EQ(n_debugfs, n_proc);
+	for (i = 0; i < n_proc; i++)
+		EXPECT_EQ(in_debugfs[i], in_proc[i]);
+}
+
+static void exit_now(void)
+{
+	_exit(0);
+}
+
+/*
+ * What a reader that became "nobody" sees: results[0] rows in all,
+ * results[1] whether it sees itself, results[2] its exited child,
+ * results[3] rows again once it made itself undumpable, results[4] whether
+ * it still sees its child, results[5] errno opening the debugfs view.
+ */
+static void unprivileged_reader(int *results)
+{
+	static int pids[MAX_PIDS];
+	pid_t child;
+	int fd;
+
+	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+		_exit(10);
+	/* Changing uid made us undumpable, as the kernel does. */
+	prctl(PR_SET_DUMPABLE, 1);
+	child = fork();
+	if (!child)
+		exit_now();
+	waitpid(child, NULL, 0);
+
+	results[0] = row_pids(PROC_FILE, pids, MAX_PIDS);
+	results[1] = has_pid(pids, results[0], getpid());
+	results[2] = has_pid(pids, results[0], child);
+	prctl(PR_SET_DUMPABLE, 0);
+	results[3] = row_pids(PROC_FILE, pids, MAX_PIDS);
+	results[4] = has_pid(pids, results[3], child);
+	fd = open(COWTRACE_DEBUGFS_DIR "/tasks", O_RDONLY);
+	results[5] = fd < 0 ? errno : 0;
+}
+
+TEST(unprivileged_reader_sees_only_its_own_tasks)
+{
+	int results[6], fds[2], status;
+	pid_t pid;
+
+	/* Rows it must not see: ours, and an exited child of root's. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		exit_now();
+	waitpid(pid, NULL, 0);
+
+	ASSERT_EQ(0, pipe(fds));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		unprivileged_reader(results);
+		_exit(write(fds[1], results, sizeof(results)) !=
+		      sizeof(results));
+	}
+	ASSERT_EQ(sizeof(results), read(fds[0], results, sizeof(results)));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+	EXPECT_EQ(2, results[0]);
+	EXPECT_TRUE(results[1]);
+	EXPECT_TRUE(results[2]);
+	EXPECT_EQ(1, results[3]);
+	EXPECT_TRUE(results[4]);
+	EXPECT_EQ(EACCES, results[5]);
+}
+
+int main(int argc, char **argv)
+{
+	return cowtrace_test_main(argc, argv);
+}
