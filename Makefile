@@ -5,6 +5,7 @@
 #   make [KVER=6.1|6.12]   cowtrace.ko for that Debian kernel series, and userspace
 #   make check             everything, on both series, in the test VM
 #   make demo              boot the VM, load the module, show its views
+#   make bench             fault cost with no module, cowtrace, bpftrace
 #   make style / sparse    checkpatch --strict / sparse over the module
 #   make deps              install what is missing (scripts/setup)
 #
@@ -29,7 +30,7 @@ STYLE_SOURCES = $(MODULE_SOURCES) $(wildcard selftests/*.[ch] selftests/vmrun/*.
 # W=1: the kernel's own set of extra warnings (its answer to -Wextra).
 MODULE_FLAGS := W=1
 
-.PHONY: all module userspace selftests check demo style sparse deps \
+.PHONY: all module userspace selftests check demo bench style sparse deps \
 	install clean help
 
 all: module userspace selftests
@@ -74,6 +75,16 @@ check: deps
 
 demo: deps
 	scripts/demo
+
+# Benchmarks: fault cost in the VM (no module / cowtrace / bpftrace, side by
+# side), then the userspace components' own benchmarks on the host.
+$(TOP)/build/faultbench: scripts/bench/faultbench.c
+	@mkdir -p $(TOP)/build
+	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+bench: deps module $(TOP)/build/faultbench
+	scripts/bench/run
+	$(MAKE) -C userspace bench
 
 install: module
 	$(KMAKE) modules_install

@@ -646,6 +646,90 @@ TEST(exec_faults_land_on_the_new_program)
 	reap(pid);
 }
 
+static void *touch_own_pages(void *arg)
+{
+	char *p = map_anon(THREAD_PAGES);
+
+	if (p)
+		write_pages(p, THREAD_PAGES);
+	return arg;
+}
+
+/* All tasks' rows of thread group @tgid, summed; how many there were. */
+static int sum_task_rows(struct ct_reader *r, int tgid, struct ct_row *sum)
+{
+	char *line, *next;
+	struct ct_row row;
+	int n = 0, i;
+
+	memset(sum, 0, sizeof(*sum));
+	if (cowtrace_read_file(COWTRACE_DEBUGFS_DIR "/tasks", r->buf,
+			       r->size) < 0)
+		return -1;
+	for (line = strchr(r->buf, '\n'); line; line = next) {
+		next = strchr(++line, '\n');
+		if (next)
+			*next = '\0';
+		if (sscanf(line, "%*d %d", &row.tgid) == 1 &&
+		    row.tgid == tgid && !ct_parse_row(line, atoi(line), &row)) {
+			for (i = 0; i < COWTRACE_NR_COUNTERS; i++)
+				sum->c[i] += row.c[i];
+			n++;
+		}
+		if (next)
+			*next = '\n';
+	}
+	return n;
+}
+
+/* The last field of @pid's row in the processes view: its "tasks". */
+static long processes_tasks(struct ct_reader *r, int pid)
+{
+	char key[32], *row, *nl;
+
+	if (cowtrace_read_file(COWTRACE_DEBUGFS_DIR "/processes", r->buf,
+			       r->size) < 0)
+		return -1;
+	snprintf(key, sizeof(key), "\n%d %d ", pid, pid);
+	row = strstr(r->buf, key);
+	if (!row)
+		return -1;
+	nl = strchr(row + 1, '\n');
+	if (nl)
+		*nl = '\0';
+	return strtol(strrchr(row, ' ') + 1, NULL, 10);
+}
+
+/* A process's row is the sum of its threads' rows, alive or exited. */
+TEST(process_row_sums_its_threads)
+{
+	pthread_t t[NTHREADS];
+	struct ct_row proc, sum;
+	struct ct_reader r;
+	pid_t pid;
+	int i;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		for (i = 0; i < NTHREADS; i++)
+			if (pthread_create(&t[i], NULL, touch_own_pages, NULL))
+				_exit(1);
+		for (i = 0; i < NTHREADS; i++)
+			pthread_join(t[i], NULL);
+		_exit(0);
+	}
+	reap(pid);
+	ASSERT_EQ(0, ct_reader_init(&r));
+	EXPECT_EQ(1 + NTHREADS, sum_task_rows(&r, pid, &sum));
+	ASSERT_EQ(0, ct_read_view_row(&r, "processes", pid, &proc));
+	EXPECT_STREQ("exited", proc.state);
+	for (i = 0; i < COWTRACE_NR_COUNTERS; i++)
+		EXPECT_EQ(sum.c[i], proc.c[i]);
+	EXPECT_EQ(NTHREADS, proc.c[COWTRACE_THREADS]);
+	EXPECT_EQ(1 + NTHREADS, processes_tasks(&r, pid));
+}
+
 static void *noop(void *arg)
 {
 	return arg;
