@@ -26,7 +26,7 @@ KDIR ?= /usr/src/linux-headers-$(ABI)
 KMAKE = $(MAKE) -C $(KDIR) M=$(BUILD)
 
 MODULE_SOURCES := $(wildcard module/*.c module/*.h module/uapi/*.h)
-STYLE_SOURCES = $(MODULE_SOURCES) $(wildcard selftests/*.[ch] selftests/vmrun/*.c)
+STYLE_SOURCES = $(MODULE_SOURCES) $(wildcard selftests/*.[ch] selftests/testmod/*.c)
 # W=1: the kernel's own set of extra warnings (its answer to -Wextra).
 MODULE_FLAGS := W=1
 
@@ -52,11 +52,11 @@ module: $(BUILD)/Kbuild
 userspace:
 	$(MAKE) -C userspace
 
-# The kselftests, and the misbehaving module that the tests of vm-run load.
+# The kselftests, and the modules the tests load (selftests/testmod).
 selftests: $(BUILD)/Kbuild
 	$(MAKE) -C selftests
-	@cp -rsf $(TOP)/selftests/vmrun $(BUILD)/
-	$(MAKE) -C $(KDIR) M=$(BUILD)/vmrun $(MODULE_FLAGS) modules
+	@cp -rsf $(TOP)/selftests/testmod $(BUILD)/
+	$(MAKE) -C $(KDIR) M=$(BUILD)/testmod $(MODULE_FLAGS) modules
 
 # sparse re-checks every file (C=2) and turns its warnings into errors.
 sparse: $(BUILD)/Kbuild

@@ -6,6 +6,7 @@
  *   all         track every user task (the default)
  *   pid=N       track task N (or thread group N) and its descendants
  *   comm=NAME   track tasks named NAME and their descendants
+ *   locks reset clear the locks view (reset leaves it alone)
  *
  * A new filter starts a new table, as reset does. Anything else is refused
  * with -EINVAL and changes nothing. Reading it shows the filter in force.
@@ -29,6 +30,10 @@ static int ct_control_apply(char *cmd)
 
 	if (!strcmp(cmd, "reset")) {
 		ct_task_reset();
+		return 0;
+	}
+	if (!strcmp(cmd, "locks reset")) {
+		ct_locks_reset();
 		return 0;
 	}
 	if (!strcmp(cmd, "all")) {
@@ -65,7 +70,7 @@ static ssize_t ct_control_write(struct file *file, const char __user *ubuf,
 		ret = ct_control_apply(strim(buf));
 	}
 	if (ret == -EINVAL && __ratelimit(&ct_control_rs))
-		pr_info("control: invalid command (expected reset, all, pid=N or comm=NAME)\n");
+		pr_info("control: invalid command (expected reset, all, pid=N, comm=NAME or locks reset)\n");
 	return ret ? ret : len;
 }
 

@@ -31,6 +31,11 @@ void *ct_tasks_next(struct seq_file *m, void *v, loff_t *pos);
 void ct_tasks_stop(struct seq_file *m, void *v);
 struct ct_task *ct_tasks_show_header_or_row(struct seq_file *m, void *v);
 void ct_show_task_row(struct seq_file *m, struct ct_task *ct);
+/* A comm as one field, with a leading space. */
+void ct_show_comm(struct seq_file *m, const char *comm);
+
+/* kthreads.c: the kernel-thread tree; the file goes with the directory */
+int cowtrace_kthreads_init(void);
 
 /* procfs.c: /proc/cowtrace, the tasks table for unprivileged readers */
 int cowtrace_procfs_init(void);
@@ -47,5 +52,25 @@ void cowtrace_fault_exit(void);
 void ct_fault_show_hooks(struct seq_file *m);
 /* Bit per enum cowtrace_counter: the column is right on this kernel. */
 extern u32 ct_counter_valid;
+
+/* contention.c: kernel lock contention, a part of the locks view */
+int cowtrace_contention_init(void);
+void cowtrace_contention_exit(void);
+bool ct_contention_available(void);
+void ct_contention_reset(void);
+void ct_contention_show(struct seq_file *m);
+void ct_contention_show_hooks(struct seq_file *m);
+
+/* filelock.c: flock, POSIX and OFD file locks, a part of the locks view */
+int cowtrace_filelock_init(void);
+void cowtrace_filelock_exit(void);
+void ct_filelock_reset(void);
+void ct_filelock_show(struct seq_file *m);
+void ct_filelock_show_hooks(struct seq_file *m);
+
+/* locks.c: the locks view, removed before the state it shows is freed */
+int cowtrace_locks_init(void);
+void cowtrace_locks_exit(void);
+void ct_locks_reset(void);
 
 #endif /* _COWTRACE_H */

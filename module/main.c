@@ -35,9 +35,21 @@ static int __init cowtrace_init(void)
 	ret = cowtrace_procfs_init();
 	if (ret)
 		goto out_remove_debugfs;
-	ret = cowtrace_lifecycle_init();
+	ret = cowtrace_kthreads_init();
 	if (ret)
 		goto out_remove_procfs;
+	ret = cowtrace_contention_init();
+	if (ret)
+		goto out_remove_procfs;
+	ret = cowtrace_filelock_init();
+	if (ret)
+		goto out_detach_contention;
+	ret = cowtrace_locks_init();
+	if (ret)
+		goto out_detach_filelock;
+	ret = cowtrace_lifecycle_init();
+	if (ret)
+		goto out_remove_locks;
 	ret = cowtrace_fault_init();
 	if (ret)
 		goto out_detach_lifecycle;
@@ -47,6 +59,12 @@ static int __init cowtrace_init(void)
 
 out_detach_lifecycle:
 	cowtrace_lifecycle_exit();
+out_remove_locks:
+	cowtrace_locks_exit();
+out_detach_filelock:
+	cowtrace_filelock_exit();
+out_detach_contention:
+	cowtrace_contention_exit();
 out_remove_procfs:
 	cowtrace_procfs_exit();
 out_remove_debugfs:
@@ -60,6 +78,9 @@ static void __exit cowtrace_exit(void)
 {
 	cowtrace_fault_exit();
 	cowtrace_lifecycle_exit();
+	cowtrace_locks_exit();
+	cowtrace_filelock_exit();
+	cowtrace_contention_exit();
 	cowtrace_procfs_exit();
 	cowtrace_debugfs_exit();
 	cowtrace_task_exit();
@@ -71,5 +92,5 @@ module_exit(cowtrace_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The cowtrace developers");
-MODULE_DESCRIPTION("Per-task copy-on-write and demand-paging fault accounting");
+MODULE_DESCRIPTION("Per-task copy-on-write and page-fault accounting, kernel threads and lock statistics");
 MODULE_VERSION(COWTRACE_VERSION);

@@ -28,7 +28,7 @@ static void ct_show_header(struct seq_file *m, const char *extra)
 	seq_printf(m, "%s\n", extra);
 }
 
-static void ct_show_comm(struct seq_file *m, const char *comm)
+void ct_show_comm(struct seq_file *m, const char *comm)
 {
 	seq_putc(m, ' ');
 	if (comm[0])
@@ -342,6 +342,8 @@ static int ct_stats_show(struct seq_file *m, void *v)
 	seq_puts(m, n ? "\n" : " none\n");
 	ct_lifecycle_show_hooks(m);
 	ct_fault_show_hooks(m);
+	ct_contention_show_hooks(m);
+	ct_filelock_show_hooks(m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ct_stats);

@@ -87,6 +87,8 @@ TEST_F(control, malformed_commands_are_refused)
 		"", "\n", "bogus", "reset now", "resetx", "all all", "pid=",
 		"pid=0", "pid=-1", "pid=12x", "pid= 1", "pid=99999999999",
 		"comm=", "comm=sixteen_chars_xx", "PID=1", "filter all",
+		"locks", "locks  reset", "locks reset now", "lock reset",
+		"reset locks",
 		"0123456789012345678901234567890123456789012345678901234567890123456789",
 	};
 	char text[256];

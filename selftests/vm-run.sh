@@ -14,7 +14,7 @@ set -u
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 series=${1:-6.1}
 vm_run=$top/scripts/vm-run
-crash=$top/build/$series/vmrun/ct_crash.ko
+crash=$top/build/$series/testmod/ct_crash.ko
 tmp=$(mktemp -d /tmp/vm-run-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 n=0

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The locks view. File locks are exact: a known number of refused
+ * non-blocking requests is that many conflicts on the refused task's row
+ * for that inode, and a blocking wait lasts at least as long as the holder
+ * kept the lock after the waiter started waiting. Kernel contention is
+ * provoked (threads of one process mapping and unmapping, so they fight
+ * over its mmap_lock; writers hammering one pipe) and must show on the
+ * expected lock kind, with the per-task numbers adding up to the per-kind
+ * totals in the same read.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "cowtrace_test.h"
+
+#define LOCKS		COWTRACE_DEBUGFS_DIR "/locks"
+#define CONTROL		COWTRACE_DEBUGFS_DIR "/control"
+
+static char text[1 << 21];
+
+static int write_control(const char *s)
+{
+	int fd = open(CONTROL, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/* The first line after the column line of the section named @title. */
+static char *section(char *view, const char *title)
+{
+	char *p = strstr(view, title);
+	int lines;
+
+	/* Past the title line and the column line. */
+	for (lines = 0; p && lines < 2; lines++) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return p;
+}
+
+static bool end_of_section(const char *line)
+{
+	return !*line || !strncmp(line, "==", 2);
+}
+
+static const char *next_line(const char *line)
+{
+	const char *nl = strchr(line, '\n');
+
+	return nl ? nl + 1 : line + strlen(line);
+}
+
+struct fl_row {
+	int pid, tgid;
+	char comm[32], type[8];
+	unsigned int major, minor;
+	unsigned long long ino, acquired, conflicts, waits, wait_ns, max_ns;
+	int waiting;
+};
+
+/* The file-lock row of @pid on @path for lock type @type; -1 if none. */
+static int file_row(const char *path, int pid, const char *type,
+		    struct fl_row *out)
+{
+	const char *line;
+	struct fl_row r;
+	struct stat st;
+
+	if (stat(path, &st) || cowtrace_read_file(LOCKS, text, sizeof(text)) < 0)
+		return -1;
+	line = section(text, "== file locks by task and file");
+	for (; line && !end_of_section(line); line = next_line(line)) {
+		if (sscanf(line, "%d %d %31s %7s %u:%u %llu %llu %llu %llu %llu %llu %d",
+			   &r.pid, &r.tgid, r.comm, r.type, &r.major, &r.minor,
+			   &r.ino, &r.acquired, &r.conflicts, &r.waits,
+			   &r.wait_ns, &r.max_ns, &r.waiting) != 13)
+			return -1;
+		if (r.pid == pid && !strcmp(r.type, type) &&
+		    r.ino == st.st_ino && r.major == major(st.st_dev) &&
+		    r.minor == minor(st.st_dev)) {
+			*out = r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void make_file(char *path)
+{
+	int fd = mkstemp(path);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Child: try @n times and report how many were refused as it should be. */
+static int try_flock_nb(const char *path, int n)
+{
+	int fd = open(path, O_RDWR), refused = 0, i;
+
+	for (i = 0; i < n; i++)
+		if (flock(fd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK)
+			refused++;
+	return refused;
+}
+
+static int setlk(int fd, int cmd, short type)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET };
+
+	return fcntl(fd, cmd, &fl);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Until the view shows @pid waiting on @path; false after 10 s. */
+static bool wait_until_waiting(const char *path, int pid, const char *type)
+{
+	struct fl_row r;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (!file_row(path, pid, type, &r) && r.waiting)
+			return true;
+		sleep_ms(10);
+	}
+	return false;
+}
+
+FIXTURE(locks) {
+	char path[64];
+};
+
+FIXTURE_SETUP(locks)
+{
+	snprintf(self->path, sizeof(self->path), "/tmp/cowtrace-locks-XXXXXX");
+	make_file(self->path);
+	ASSERT_EQ(0, access(self->path, F_OK));
+	ASSERT_EQ(0, write_control("locks reset"));
+}
+
+FIXTURE_TEARDOWN(locks)
+{
+	unlink(self->path);
+}
+
+TEST_F(locks, flock_conflicts_are_counted_exactly)
+{
+	int fd = open(self->path, O_RDWR), status;
+	struct fl_row r;
+	pid_t child;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, flock(fd, LOCK_EX));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0)
+		_exit(try_flock_nb(self->path, 37));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(37, WEXITSTATUS(status));
+	ASSERT_EQ(0, file_row(self->path, child, "flock", &r));
+	EXPECT_EQ(37, r.conflicts);
+	EXPECT_EQ(0, r.acquired);
+	EXPECT_EQ(0, r.waits);
+	EXPECT_EQ(child, r.tgid);
+	ASSERT_EQ(0, file_row(self->path, getpid(), "flock", &r));
+	EXPECT_EQ(1, r.acquired);
+	EXPECT_EQ(0, r.conflicts);
+	close(fd);
+}
+
+TEST_F(locks, posix_and_ofd_conflicts_are_counted_exactly)
+{
+	int fd = open(self->path, O_RDWR), status, i, refused;
+	struct fl_row r;
+	pid_t child;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setlk(fd, F_SETLK, F_WRLCK));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		int cfd = open(self->path, O_RDWR);
+
+		for (i = refused = 0; i < 11; i++)
+			refused += setlk(cfd, F_SETLK, F_WRLCK) && errno == EAGAIN;
+		for (i = 0; i < 13; i++)
+			refused += setlk(cfd, F_OFD_SETLK, F_RDLCK) &&
+				   errno == EAGAIN;
+		_exit(refused);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(24, WEXITSTATUS(status));
+	ASSERT_EQ(0, file_row(self->path, child, "posix", &r));
+	EXPECT_EQ(11, r.conflicts);
+	EXPECT_EQ(0, r.acquired);
+	ASSERT_EQ(0, file_row(self->path, child, "ofd", &r));
+	EXPECT_EQ(13, r.conflicts);
+	EXPECT_EQ(0, r.acquired);
+	ASSERT_EQ(0, file_row(self->path, getpid(), "posix", &r));
+	EXPECT_EQ(1, r.acquired);
+	close(fd);
+}
+
+/*
+ * The holder keeps the lock @hold_ms after the view shows the child
+ * waiting, so the child's wait is at least that long.
+ */
+static void blocking_wait(struct __test_metadata *_metadata, const char *path,
+			  const char *type, long hold_ms)
+{
+	bool posix = !strcmp(type, "posix");
+	int fd = open(path, O_RDWR), status;
+	struct fl_row r;
+	pid_t child;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, posix ? setlk(fd, F_SETLK, F_WRLCK) : flock(fd, LOCK_EX));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		int cfd = open(path, O_RDWR);
+
+		_exit(posix ? setlk(cfd, F_SETLKW, F_WRLCK) != 0 :
+			      flock(cfd, LOCK_EX) != 0);
+	}
+	ASSERT_TRUE(wait_until_waiting(path, child, type));
+	sleep_ms(hold_ms);
+	ASSERT_EQ(0, posix ? setlk(fd, F_SETLK, F_UNLCK) : flock(fd, LOCK_UN));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, file_row(path, child, type, &r));
+	EXPECT_EQ(1, r.waits);
+	EXPECT_EQ(1, r.acquired);
+	EXPECT_EQ(0, r.conflicts);
+	EXPECT_EQ(0, r.waiting);
+	EXPECT_LE(hold_ms * 1000000ULL, r.wait_ns);
+	EXPECT_EQ(r.wait_ns, r.max_ns);
+	close(fd);
+}
+
+TEST_F(locks, fcntl_setlkw_wait_is_timed)
+{
+	blocking_wait(_metadata, self->path, "posix", 300);
+}
+
+TEST_F(locks, flock_wait_is_timed)
+{
+	blocking_wait(_metadata, self->path, "flock", 300);
+}
+
+TEST_F(locks, reset_forgets_file_locks)
+{
+	int fd = open(self->path, O_RDWR);
+	struct fl_row r;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, flock(fd, LOCK_EX));
+	ASSERT_EQ(0, file_row(self->path, getpid(), "flock", &r));
+	ASSERT_EQ(0, write_control("locks reset\n"));
+	EXPECT_EQ(-1, file_row(self->path, getpid(), "flock", &r));
+	close(fd);
+}
+
+/* ------------------------------------------------ kernel contention */
+
+struct cn_stat {
+	unsigned long long count, wait_ns, max_ns, avg_ns;
+};
+
+struct cn_sums {
+	struct cn_stat kinds, tasks, ours, rwsem_w, rwsem_r, mutex;
+	unsigned long long lost_tasks, lost_sites;
+	unsigned int nkinds, ntasks;
+};
+
+static int parse_stat(const char *p, struct cn_stat *s)
+{
+	return sscanf(p, "%llu %llu %llu %llu", &s->count, &s->wait_ns,
+		      &s->max_ns, &s->avg_ns) == 4 ? 0 : -1;
+}
+
+static void add(struct cn_stat *to, const struct cn_stat *s)
+{
+	to->count += s->count;
+	to->wait_ns += s->wait_ns;
+}
+
+/* Sums over the kinds and over the tasks of one read of the view. */
+static int read_contention(struct cn_sums *c, int tgid)
+{
+	char kind[32], comm[32];
+	const char *line;
+	struct cn_stat s;
+	int pid, task_tgid, n;
+
+	memset(c, 0, sizeof(*c));
+	if (cowtrace_read_file(LOCKS, text, sizeof(text)) < 0)
+		return -1;
+	line = strstr(text, "lost nested");
+	if (!line || sscanf(line, "lost nested %*d sleepers %*d sites %llu tasks %llu",
+			    &c->lost_sites, &c->lost_tasks) != 2)
+		return -1;
+	line = section(text, "== contention by kind");
+	for (; line && !end_of_section(line); line = next_line(line)) {
+		if (sscanf(line, "%31s %n", kind, &n) != 1 ||
+		    parse_stat(line + n, &s))
+			return -1;
+		add(&c->kinds, &s);
+		c->nkinds++;
+		if (!strcmp(kind, "rwsem:W"))
+			c->rwsem_w = s;
+		if (!strcmp(kind, "rwsem:R"))
+			c->rwsem_r = s;
+		if (!strcmp(kind, "mutex"))
+			c->mutex = s;
+	}
+	line = section(text, "== contention by task");
+	for (; line && !end_of_section(line); line = next_line(line)) {
+		if (sscanf(line, "%d %d %31s %n", &pid, &task_tgid, comm,
+			   &n) != 3 || parse_stat(line + n, &s))
+			return -1;
+		add(&c->tasks, &s);
+		c->ntasks++;
+		if (task_tgid == tgid)
+			add(&c->ours, &s);
+	}
+	return c->nkinds == 13 ? 0 : -1;
+}
+
+#define MAPPERS		4
+static int map_rounds = 4000;
+
+static void *mapper(void *arg)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int rounds = *(int *)arg, i;
+
+	for (i = 0; i < rounds; i++) {
+		char *p = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return (void *)1;
+		p[0] = 1;	/* a fault: mmap_lock for reading */
+		munmap(p, 4 * page);
+	}
+	return NULL;
+}
+
+static void run_threads(void *(*fn)(void *), void *arg, int n)
+{
+	pthread_t t[16];
+	int i;
+
+	for (i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, fn, arg);
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+}
+
+/* Sums that disagree, or a table that overflowed, fail with the numbers. */
+static void check_sums(struct __test_metadata *_metadata, struct cn_sums *c)
+{
+	ASSERT_EQ(0, c->lost_tasks);
+	EXPECT_EQ(c->kinds.count, c->tasks.count);
+	EXPECT_EQ(c->kinds.wait_ns, c->tasks.wait_ns);
+}
+
+TEST(mmap_threads_contend_on_the_mmap_lock)
+{
+	struct cn_sums c;
+
+	ASSERT_EQ(0, write_control("locks reset"));
+	run_threads(mapper, &map_rounds, MAPPERS);
+	ASSERT_EQ(0, read_contention(&c, getpid()));
+	TH_LOG("rwsem:W %llu (%llu ns), rwsem:R %llu, ours %llu of %llu",
+	       c.rwsem_w.count, c.rwsem_w.wait_ns, c.rwsem_r.count,
+	       c.ours.count, c.kinds.count);
+	EXPECT_LT(0, c.rwsem_w.count + c.rwsem_r.count);
+	EXPECT_LT(0, c.ours.count);
+	check_sums(_metadata, &c);
+}
+
+#define WRITERS		4
+#define PIPE_WRITES	20000
+
+/* Small writes from several threads: each takes the pipe's mutex. */
+static void *pipe_writer(void *arg)
+{
+	int fd = *(int *)arg, i;
+	char byte = 'x';
+
+	for (i = 0; i < PIPE_WRITES; i++)
+		if (write(fd, &byte, 1) != 1)
+			return (void *)1;
+	return NULL;
+}
+
+TEST(pipe_writers_contend_on_the_pipe_mutex)
+{
+	long total = 0, n;
+	struct cn_sums c;
+	char buf[4096];
+	int p[2], status;
+	pid_t reader;
+
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, write_control("locks reset"));
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (reader == 0) {
+		close(p[1]);
+		while ((n = read(p[0], buf, sizeof(buf))) > 0)
+			total += n;
+		_exit(total == WRITERS * PIPE_WRITES ? 0 : 1);
+	}
+	close(p[0]);
+	run_threads(pipe_writer, &p[1], WRITERS);
+	close(p[1]);
+	ASSERT_EQ(reader, waitpid(reader, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, read_contention(&c, getpid()));
+	TH_LOG("mutex %llu (%llu ns), ours %llu of %llu", c.mutex.count,
+	       c.mutex.wait_ns, c.ours.count, c.kinds.count);
+	EXPECT_LT(0, c.mutex.count);
+	EXPECT_LT(0, c.ours.count);
+	check_sums(_metadata, &c);
+}
+
+/* Everything since the last reset: a reset clears the tables at once. */
+TEST(contention_reset_clears)
+{
+	struct cn_sums c;
+
+	run_threads(mapper, &map_rounds, MAPPERS);
+	ASSERT_EQ(0, write_control("locks reset"));
+	ASSERT_EQ(0, read_contention(&c, getpid()));
+	EXPECT_EQ(0, c.ours.count);
+}
+
+int main(int argc, char **argv)
+{
+	return cowtrace_test_main(argc, argv);
+}
