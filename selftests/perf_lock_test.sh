@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# perf lock contention (Debian's linux-perf) records the same lock waits
+# from the same tracepoints, system-wide, while the module counts them: four
+# threads of one process mapping and unmapping memory (locks_test's mmap
+# workload). Both tables are printed side by side, and:
+#  - every task perf reports has exactly as many contentions in the module;
+#  - so has every call site of mmap and munmap taking the mmap lock;
+#  - every other call site perf reports has at least as many in the module.
+# perf without BPF pairs the recorded events again by call stack and, now and
+# then, loses a wait whose two events it files under different stacks (seen
+# on page-fault reads of the mmap lock: its per-task count is right, its
+# per-caller count short); hence "at least" for those.
+
+set -u
+
+here=$(dirname "$(readlink -f "$0")")
+workload=$here/locks_test
+locks=/sys/kernel/debug/cowtrace/locks
+control=/sys/kernel/debug/cowtrace/control
+n=0
+failed=0
+
+skip()
+{
+	echo "1..0 # SKIP $*"
+	exit 4
+}
+
+ok()
+{
+	n=$((n + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $n $1"
+	else
+		echo "# expected $2, got $3"
+		echo "not ok $n $1"
+		failed=$((failed + 1))
+	fi
+}
+
+echo "TAP version 13"
+[ "$(id -u)" = 0 ] || skip "must be run as root"
+[ -d /sys/module/cowtrace ] || skip "cowtrace.ko is not loaded"
+command -v perf >/dev/null || skip "perf is not installed (linux-perf)"
+[ -x "$workload" ] || skip "build the selftests first"
+grep -q '^== contention by kind' "$locks" || skip "no lock contention tracepoints"
+[ -d /sys/kernel/tracing/events ] ||
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null ||
+	skip "cannot mount tracefs"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "locks reset" >"$control"
+perf lock record -o "$tmp/perf.data" -a -k mono -- "$workload" \
+	-t mmap_threads_contend_on_the_mmap_lock >"$tmp/record" 2>&1 ||
+	{ sed 's/^/# /' "$tmp/record"; skip "perf lock record failed"; }
+perf lock contention -i "$tmp/perf.data" -E 1000 >"$tmp/perf" 2>&1 ||
+	{ sed 's/^/# /' "$tmp/perf"; skip "perf lock contention failed"; }
+perf lock contention -i "$tmp/perf.data" -t -E 1000 >"$tmp/perf.t" 2>&1 ||
+	{ sed 's/^/# /' "$tmp/perf.t"; skip "perf lock contention -t failed"; }
+cp "$locks" "$tmp/module"
+
+# perf: "count total unit max unit avg unit type caller+off", one row per
+# call stack, so the same caller may appear more than once: sum them.
+awk 'NF == 9 && $1 ~ /^[0-9]+$/ { n[$8 " " $9] += $1 }
+     END { for (k in n) print k, n[k] }' "$tmp/perf" | sort >"$tmp/perf.sites"
+awk 'NF == 9 && $1 ~ /^[0-9]+$/ { n[$8] += $1 }
+     END { for (k in n) print k, n[k] }' "$tmp/perf.t" | sort >"$tmp/perf.tasks"
+# module: "kind count wait max avg caller+off/size" in the call-site section
+awk '/^== contention by call site/ { on = 1; getline; next }
+     /^==/ { on = 0 }
+     on { sub(/\/0x[0-9a-f]+$/, "", $6)
+          n[$1 " " $6] += $2 }
+     END { for (k in n) print k, n[k] }' "$tmp/module" | sort >"$tmp/module.sites"
+awk '/^== contention by task/ { on = 1; getline; next }
+     /^==/ { on = 0 }
+     on { print $1, $4 }' "$tmp/module" | sort >"$tmp/module.tasks"
+
+echo "# perf lock contention:"
+sed 's/^/#   /' "$tmp/perf"
+echo "# cowtrace locks, contention by call site:"
+sed -n '/^== contention by call site/,/^== file locks/p' "$tmp/module" |
+	sed 's/^/#   /'
+echo "# perf lock contention -t:"
+sed 's/^/#   /' "$tmp/perf.t"
+
+sites=$(wc -l <"$tmp/perf.sites")
+tasks=$(wc -l <"$tmp/perf.tasks")
+[ "$sites" -gt 0 ] || { echo "1..1"; ok "perf saw contention" yes no; exit 1; }
+echo "1..$((sites + tasks + 1))"
+while read -r tid count; do
+	ours=$(awk -v t="$tid" '$1 == t { print $2 }' "$tmp/module.tasks")
+	ok "task $tid: perf and cowtrace agree" "$count" "${ours:-0}"
+done <"$tmp/perf.tasks"
+while read -r kind caller count; do
+	ours=$(awk -v k="$kind" -v c="$caller" '$1 == k && $2 == c { print $3 }' \
+		"$tmp/module.sites")
+	ours=${ours:-0}
+	case "$kind $caller" in
+	"rwsem:W vm_mmap_pgoff+"* | "rwsem:W __vm_munmap+"*)
+		ok "$kind at $caller: perf and cowtrace agree" "$count" "$ours"
+		;;
+	*)
+		ok "$kind at $caller: cowtrace has at least perf's $count" yes \
+			"$([ "$ours" -ge "$count" ] && echo yes || echo "no ($ours)")"
+		;;
+	esac
+done <"$tmp/perf.sites"
+# The workload's own sites: mmap and munmap take the mmap lock for writing.
+ok "the mmap lock was contended for writing" yes \
+	"$(grep -qE '^rwsem:W (vm_mmap_pgoff|__vm_munmap)\+' "$tmp/perf.sites" &&
+	   echo yes || echo no)"
+[ "$failed" = 0 ]
