@@ -16,6 +16,7 @@
 #define UT_CTX_R15	48
 #define UT_CTX_MXCSR	56
 #define UT_CTX_FPUCW	60
+#define UT_CTX_FRESH	62
 #define UT_CTX_SIZE	64
 
 #endif /* UT_CTX_OFFSETS_H */

@@ -30,6 +30,7 @@ _Static_assert(offsetof(struct ut_ctx, r14) == UT_CTX_R14, "ut_ctx.r14");
 _Static_assert(offsetof(struct ut_ctx, r15) == UT_CTX_R15, "ut_ctx.r15");
 _Static_assert(offsetof(struct ut_ctx, mxcsr) == UT_CTX_MXCSR, "ut_ctx.mxcsr");
 _Static_assert(offsetof(struct ut_ctx, fpucw) == UT_CTX_FPUCW, "ut_ctx.fpucw");
+_Static_assert(offsetof(struct ut_ctx, fresh) == UT_CTX_FRESH, "ut_ctx.fresh");
 _Static_assert(sizeof(struct ut_ctx) == UT_CTX_SIZE, "ut_ctx size");
 #endif
 
@@ -58,22 +59,24 @@ void ut_q_remove(struct ut_queue *q, struct uthread *t)
 }
 
 #if UT_SWITCH_ASM
-void ut_ctx_make(struct ut_ctx *ctx, void *lo, size_t size,
-		 void (*entry)(void))
+/*
+ * Only what ut_thread_entry reads: the other callee-saved registers are
+ * dead in a thread that has not run, so they are not cleared.  The stack
+ * top is 16-byte aligned, as at a call instruction.  rbp = 0 ends
+ * frame-pointer unwinds there; ut_thread_entry's CFI ends DWARF ones.
+ */
+void ut_ctx_make(struct uthread *t, void *(*fn)(void *), void *arg)
 {
-	uintptr_t top = ((uintptr_t)lo + size) & ~(uintptr_t)15;
+	struct ut_ctx *ctx = &t->ctx;
 
-	/*
-	 * The switch "returns" into @entry; afterwards (rsp + 8) % 16 == 0 as
-	 * after a call, and the zero return address above ends unwinds.
-	 */
-	top -= 16;
-	((uint64_t *)top)[1] = 0;
-	((uint64_t *)top)[0] = (uintptr_t)entry;
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->rsp = top;
+	ctx->rsp = ((uintptr_t)t->stack_lo + t->stack_size) & ~(uintptr_t)15;
+	ctx->rbx = (uintptr_t)ctx;
+	ctx->rbp = 0;
+	ctx->r12 = (uintptr_t)fn;
+	ctx->r13 = (uintptr_t)arg;
 	ctx->mxcsr = ut_sched.mxcsr;
 	ctx->fpucw = ut_sched.fpucw;
+	ctx->fresh = 1;
 }
 
 static void ut_fpenv_capture(void)
@@ -133,25 +136,33 @@ static void ut_asan_main_stack(void)
 #endif
 }
 
+/*
+ * Make @next (NULL: the scheduler loop) current and return the context to
+ * resume.  @fake is where ASan keeps the leaving stack's fake frames; NULL
+ * when the leaving thread has exited and its frames can go.
+ */
+static inline struct ut_ctx *ut_switch_to(struct uthread *next, void **fake)
+{
+	struct ut_sched *s = &ut_sched;
+
+	s->cur = next;
+	if (next) {
+		next->state = UT_RUNNING;
+		ut_asan_start(fake, next->stack_lo, next->stack_size);
+		return &next->ctx;
+	}
+	ut_asan_start(fake, s->asan_main_lo, s->asan_main_size);
+	return &s->main_ctx;
+}
+
 /* Leave @self (NULL: the scheduler loop) for @next (NULL: the loop). */
-static inline void ut_switch(struct uthread *self, struct uthread *next,
-			     bool exiting)
+static inline void ut_switch(struct uthread *self, struct uthread *next)
 {
 	struct ut_sched *s = &ut_sched;
 	struct ut_ctx *from = self ? &self->ctx : &s->main_ctx;
 	void **fake = self ? &self->asan_fake : &s->asan_main_fake;
 
-	s->cur = next;
-	if (next) {
-		next->state = UT_RUNNING;
-		ut_asan_start(exiting ? NULL : fake, next->stack_lo,
-			      next->stack_size);
-		ut_ctx_switch(from, &next->ctx);
-	} else {
-		ut_asan_start(exiting ? NULL : fake, s->asan_main_lo,
-			      s->asan_main_size);
-		ut_ctx_switch(from, &s->main_ctx);
-	}
+	ut_ctx_switch(from, ut_switch_to(next, fake));
 	ut_asan_finish(*fake);
 }
 
@@ -175,49 +186,12 @@ static inline void ut_schedule_inline(void)
 		self->state = UT_RUNNING;
 		return;
 	}
-	ut_switch(self, next, false);
+	ut_switch(self, next);
 }
 
 void ut_schedule(void)
 {
 	ut_schedule_inline();
-}
-
-void ut_make_runnable(struct uthread *t)
-{
-	t->state = UT_RUNNABLE;
-	t->wait_kind = UT_WAIT_NONE;
-	t->wait_obj = NULL;
-	t->wait_q = NULL;
-	ut_q_push(&ut_sched.runq, t);
-}
-
-void ut_block(struct ut_queue *q, enum ut_state state, enum ut_wait kind,
-	      const void *obj)
-{
-	struct uthread *self = ut_sched.cur;
-
-	self->state = state;
-	self->wait_kind = kind;
-	self->wait_obj = obj;
-	self->wait_q = q;
-	if (q)
-		ut_q_push(q, self);
-	ut_schedule();
-}
-
-struct uthread *ut_lookup(uthread_t id)
-{
-	struct ut_sched *s = &ut_sched;
-	uint32_t idx = (uint32_t)id;
-	struct ut_slot *slot;
-
-	if (!idx || idx > s->nslots)
-		return NULL;
-	slot = &s->slots[idx - 1];
-	if (!slot->t || slot->gen != (uint32_t)(id >> 32))
-		return NULL;
-	return slot->t;
 }
 
 static int ut_slot_grow(void)
@@ -236,6 +210,28 @@ static int ut_slot_grow(void)
 	return 0;
 }
 
+/* Caller has checked that the free list is not empty */
+static inline uint32_t ut_slot_get_free(void)
+{
+	struct ut_sched *s = &ut_sched;
+	uint32_t idx = s->free_slot - 1;
+
+	s->free_slot = s->slots[idx].next_free;
+	return idx;
+}
+
+/* Bind @t to slot @idx under a generation never handed out before */
+static inline void ut_slot_bind(uint32_t idx, struct uthread *t)
+{
+	struct ut_sched *s = &ut_sched;
+
+	if (!++ut_gen)
+		ut_gen = 1;
+	s->slots[idx].t = t;
+	s->slots[idx].gen = ut_gen;
+	t->id = ((uint64_t)ut_gen << 32) | (idx + 1);
+}
+
 static int ut_slot_alloc(struct uthread *t)
 {
 	struct ut_sched *s = &ut_sched;
@@ -243,8 +239,7 @@ static int ut_slot_alloc(struct uthread *t)
 	int err;
 
 	if (s->free_slot) {
-		idx = s->free_slot - 1;
-		s->free_slot = s->slots[idx].next_free;
+		idx = ut_slot_get_free();
 	} else {
 		if (s->nslots == s->slot_cap) {
 			err = ut_slot_grow();
@@ -253,15 +248,11 @@ static int ut_slot_alloc(struct uthread *t)
 		}
 		idx = s->nslots++;
 	}
-	if (!++ut_gen)
-		ut_gen = 1;
-	s->slots[idx].t = t;
-	s->slots[idx].gen = ut_gen;
-	t->id = ((uint64_t)ut_gen << 32) | (idx + 1);
+	ut_slot_bind(idx, t);
 	return 0;
 }
 
-static void ut_release(struct uthread *t)
+static inline void ut_release(struct uthread *t)
 {
 	struct ut_sched *s = &ut_sched;
 	uint32_t idx = (uint32_t)t->id - 1;
@@ -283,7 +274,41 @@ static void ut_reap(void)
 	}
 }
 
-__attribute__((noreturn)) static void ut_thread_start(void)
+/*
+ * The end of a thread: record @retval, wake the joiner, queue a detached
+ * thread for reaping, and return the context to resume.  The stack stays
+ * mapped until a joiner or ut_reap() releases it.
+ */
+struct ut_ctx *ut_thread_exit_ctx(void *retval)
+{
+	struct ut_sched *s = &ut_sched;
+	struct uthread *t = s->cur;
+
+	t->retval = retval;
+	t->state = UT_ZOMBIE;
+	s->nlive--;
+	if (unlikely(t->id == ut_main_id))
+		ut_main_retval = retval;
+	if (t->joiner)
+		ut_make_runnable(t->joiner);
+	if (t->detached) {
+		t->next = s->reap;
+		s->reap = t;
+	}
+	return ut_switch_to(ut_pick_next(), NULL);
+}
+
+#if UT_ASAN
+/* Called first by ut_thread_entry: now on the new thread's stack */
+void ut_thread_asan_enter(void)
+{
+	ut_asan_finish(NULL);
+}
+#endif
+
+#if !UT_SWITCH_ASM
+/* makecontext() entry of the ucontext fallback */
+void ut_thread_start(void)
 {
 	struct uthread *t = ut_sched.cur;
 
@@ -291,9 +316,30 @@ __attribute__((noreturn)) static void ut_thread_start(void)
 	uthread_exit(t->fn(t->arg));
 	abort();
 }
+#endif
 
-static int ut_spawn(size_t stack_size, void *(*fn)(void *), void *arg,
-		    struct uthread **tp)
+/*
+ * What every new thread needs, whether its TCB is new or pooled.  A pooled
+ * TCB keeps the rest of its last life: retval, wait_err and asan_fake are
+ * always written before they are read.
+ */
+static inline void ut_tcb_init(struct uthread *t, void *(*fn)(void *),
+			       void *arg)
+{
+	t->joiner = NULL;
+	t->detached = false;
+	t->wait_fd = -1;
+	t->name[0] = '\0';
+	ut_ctx_make(t, fn, arg);
+	ut_sched.nlive++;
+	ut_sched.nthreads++;
+	ut_make_runnable(t);
+}
+
+/* Any stack size; maps a stack, grows the slot table or reaps if need be */
+static __attribute__((noinline)) int
+ut_spawn_slow(size_t stack_size, void *(*fn)(void *), void *arg,
+	      uthread_t *idp)
 {
 	struct uthread *t;
 	int err;
@@ -303,7 +349,8 @@ static int ut_spawn(size_t stack_size, void *(*fn)(void *), void *arg,
 	else if (stack_size < UTHREAD_STACK_MIN ||
 		 stack_size > UTHREAD_STACK_MAX)
 		return EINVAL;
-	ut_reap();
+	if (unlikely(ut_sched.reap))
+		ut_reap();
 	err = ut_stack_alloc(stack_size, &t);
 	if (err)
 		return err;
@@ -312,67 +359,57 @@ static int ut_spawn(size_t stack_size, void *(*fn)(void *), void *arg,
 		ut_stack_free(t);
 		return err;
 	}
-	t->fn = fn;
-	t->arg = arg;
-	t->retval = NULL;
-	t->joiner = UTHREAD_INVALID;
-	t->detached = false;
-	t->wait_fd = -1;
-	t->wait_err = 0;
-	t->asan_fake = NULL;
-	t->name[0] = '\0';
-	ut_ctx_make(&t->ctx, t->stack_lo, t->stack_size, ut_thread_start);
-	ut_sched.nlive++;
-	ut_sched.nthreads++;
-	ut_make_runnable(t);
-	*tp = t;
+	ut_tcb_init(t, fn, arg);
+	*idp = t->id;
+	return 0;
+}
+
+/*
+ * The create+join fast path: default stack size, a TCB from the pool, a
+ * slot from the free list and nothing to reap.  It calls nothing (without
+ * ASan), so it needs no stack frame; everything else goes the slow way.
+ */
+static inline int ut_spawn(size_t stack_size, void *(*fn)(void *),
+			   void *arg, uthread_t *idp)
+{
+	struct ut_sched *s = &ut_sched;
+	struct uthread *t;
+
+	if (unlikely(stack_size || !s->pool || !s->free_slot || s->reap))
+		return ut_spawn_slow(stack_size, fn, arg, idp);
+	t = ut_pool_get();
+	ut_slot_bind(ut_slot_get_free(), t);
+	ut_tcb_init(t, fn, arg);
+	*idp = t->id;
 	return 0;
 }
 
 int uthread_create(uthread_t *tp, size_t stack_size,
 		   void *(*fn)(void *), void *arg)
 {
-	struct uthread *t;
-	int err;
-
 	if (!tp || !fn)
 		return EINVAL;
 	if (!ut_in_thread())
 		return EPERM;
-	err = ut_spawn(stack_size, fn, arg, &t);
-	if (!err)
-		*tp = t->id;
-	return err;
+	return ut_spawn(stack_size, fn, arg, tp);
 }
 
 void uthread_exit(void *retval)
 {
-	struct ut_sched *s = &ut_sched;
-	struct uthread *t = s->cur;
-	struct uthread *j;
+	struct uthread *t = ut_sched.cur;
 
 	if (!ut_in_thread())
 		return;
-	t->retval = retval;
-	t->state = UT_ZOMBIE;
-	s->nlive--;
-	if (t->id == ut_main_id)
-		ut_main_retval = retval;
-	if (t->joiner) {
-		j = ut_lookup(t->joiner);
-		if (j)
-			ut_make_runnable(j);
-	}
-	if (t->detached) {
-		t->next = s->reap;
-		s->reap = t;
-	}
-	/* The stack stays mapped until a joiner or ut_reap() releases it */
-	ut_switch(t, ut_pick_next(), true);
+	ut_ctx_switch(&t->ctx, ut_thread_exit_ctx(retval));
 	abort();
 }
 
-int uthread_join(uthread_t id, void **retval)
+/*
+ * Shared prologue of join and detach: find a thread that nobody has
+ * claimed yet.  Joining oneself is EDEADLK even when the caller is
+ * detached or already being joined, as it always was.
+ */
+static inline int ut_claim(uthread_t id, bool join, struct uthread **tp)
 {
 	struct uthread *t;
 
@@ -381,12 +418,25 @@ int uthread_join(uthread_t id, void **retval)
 	t = ut_lookup(id);
 	if (!t)
 		return ESRCH;
-	if (t == ut_sched.cur)
+	if (join && t == ut_sched.cur)
 		return EDEADLK;
 	if (t->detached || t->joiner)
 		return EINVAL;
+	*tp = t;
+	return 0;
+}
+
+int uthread_join(uthread_t id, void **retval)
+{
+	struct uthread *t;
+	int err;
+
+	err = ut_claim(id, true, &t);
+	if (err)
+		return err;
+	/* A thread that has already exited is released without a switch */
 	if (t->state != UT_ZOMBIE) {
-		t->joiner = ut_sched.cur->id;
+		t->joiner = ut_sched.cur;
 		ut_block(NULL, UT_BLOCKED, UT_WAIT_JOIN, t);
 	}
 	if (retval)
@@ -398,14 +448,11 @@ int uthread_join(uthread_t id, void **retval)
 int uthread_detach(uthread_t id)
 {
 	struct uthread *t;
+	int err;
 
-	if (!ut_in_thread())
-		return EPERM;
-	t = ut_lookup(id);
-	if (!t)
-		return ESRCH;
-	if (t->detached || t->joiner)
-		return EINVAL;
+	err = ut_claim(id, false, &t);
+	if (err)
+		return err;
 	if (t->state == UT_ZOMBIE)
 		ut_release(t);
 	else
@@ -472,7 +519,7 @@ static int ut_loop(void)
 		ut_reap();
 		t = ut_q_pop(&s->runq);
 		if (t) {
-			ut_switch(NULL, t, false);
+			ut_switch(NULL, t);
 			continue;
 		}
 		if (!s->nlive)
@@ -525,7 +572,6 @@ static void ut_teardown(void)
 int uthread_run(void *(*fn)(void *), void *arg, void **retval)
 {
 	struct ut_sched *s = &ut_sched;
-	struct uthread *t;
 	int err;
 
 	if (!fn)
@@ -541,10 +587,9 @@ int uthread_run(void *(*fn)(void *), void *arg, void **retval)
 	err = ut_io_init();
 	if (err)
 		goto out_inactive;
-	err = ut_spawn(0, fn, arg, &t);
+	err = ut_spawn(0, fn, arg, &ut_main_id);
 	if (err)
 		goto out_teardown;
-	ut_main_id = t->id;
 	err = ut_loop();
 	if (!err && retval)
 		*retval = ut_main_retval;

@@ -10,6 +10,10 @@
  * fall back to mprotect(PROT_NONE), which costs two VMAs per stack.
  * Building with -DUT_FORCE_MPROTECT_GUARD skips the madvise() attempt, so
  * that the fallback can be tested on new kernels ("make test" does).
+ *
+ * Released default-size threads keep their mapping in a pool; taking from
+ * and giving back to it is inline in uthread_int.h, on the create+join
+ * path.  Only a miss comes here.
  */
 #include <errno.h>
 #include <sys/mman.h>
@@ -18,9 +22,6 @@
 
 #ifdef UT_VALGRIND
 #include <valgrind/valgrind.h>
-#endif
-#if UT_ASAN
-#include <sanitizer/asan_interface.h>
 #endif
 
 #ifndef MADV_GUARD_INSTALL
@@ -32,9 +33,6 @@
 #else
 #define UT_TRY_GUARD_REGION	true
 #endif
-
-/* Enough for the create+join fast path without hoarding address space */
-#define UT_POOL_MAX		1024
 
 static size_t ut_tcb_size(void)
 {
@@ -71,17 +69,8 @@ static int ut_guard(void *lo)
 	return mprotect(lo, s->page, PROT_NONE) ? errno : 0;
 }
 
-static void ut_stack_reset(struct uthread *t)
-{
-#if UT_ASAN
-	/* Frames of threads that never returned leave poisoned redzones */
-	__asan_unpoison_memory_region(t->stack_lo, t->stack_size);
-#else
-	(void)t;
-#endif
-}
-
-int ut_stack_alloc(size_t size, struct uthread **tp)
+/* Map a stack of @size bytes (a multiple of the page size) with its TCB */
+int ut_stack_map(size_t size, struct uthread **tp)
 {
 	struct ut_sched *s = &ut_sched;
 	struct uthread *t;
@@ -89,15 +78,6 @@ int ut_stack_alloc(size_t size, struct uthread **tp)
 	char *map;
 	int err;
 
-	size = (size + s->page - 1) & ~(s->page - 1);
-	if (size == UTHREAD_STACK_DEFAULT && s->pool) {
-		t = s->pool;
-		s->pool = t->next;
-		s->npool--;
-		ut_stack_reset(t);
-		*tp = t;
-		return 0;
-	}
 	len = s->page + size;
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
@@ -126,26 +106,12 @@ err_unmap:
 	return err == ENOMEM ? ENOMEM : EAGAIN;
 }
 
-static void ut_stack_unmap(struct uthread *t)
+void ut_stack_unmap(struct uthread *t)
 {
 #ifdef UT_VALGRIND
 	VALGRIND_STACK_DEREGISTER(t->vg_id);
 #endif
 	munmap(t->map, t->map_len);
-}
-
-void ut_stack_free(struct uthread *t)
-{
-	struct ut_sched *s = &ut_sched;
-
-	if (t->map_len == s->page + UTHREAD_STACK_DEFAULT &&
-	    s->npool < UT_POOL_MAX) {
-		t->next = s->pool;
-		s->pool = t;
-		s->npool++;
-		return;
-	}
-	ut_stack_unmap(t);
 }
 
 void ut_stack_pool_drain(void)

@@ -11,16 +11,20 @@
 #include "uthread_int.h"
 
 #if !UT_SWITCH_ASM
-void ut_ctx_make(struct ut_ctx *ctx, void *lo, size_t size,
-		 void (*entry)(void))
+/* makecontext() passes only ints: ut_thread_start() finds fn and arg */
+void ut_ctx_make(struct uthread *t, void *(*fn)(void *), void *arg)
 {
+	struct ut_ctx *ctx = &t->ctx;
+
+	t->fn = fn;
+	t->arg = arg;
 	memset(ctx, 0, sizeof(*ctx));
 	if (getcontext(&ctx->uc))
 		abort();
-	ctx->uc.uc_stack.ss_sp = lo;
-	ctx->uc.uc_stack.ss_size = size;
+	ctx->uc.uc_stack.ss_sp = t->stack_lo;
+	ctx->uc.uc_stack.ss_size = t->stack_size;
 	ctx->uc.uc_link = NULL;
-	makecontext(&ctx->uc, entry, 0);
+	makecontext(&ctx->uc, ut_thread_start, 0);
 }
 
 void ut_ctx_switch(struct ut_ctx *from, struct ut_ctx *to)

@@ -6,7 +6,8 @@
  * void ut_ctx_switch(struct ut_ctx *from, struct ut_ctx *to);
  *	%rdi = from: receives the caller's context
  *	%rsi = to:   context to resume (saved by an earlier ut_ctx_switch, or
- *		     prepared by ut_ctx_make() for a thread that never ran)
+ *		     prepared by ut_ctx_make() for a thread that never ran:
+ *		     "fresh", entered by a jump to ut_thread_entry below)
  *
  * The call returns when some other thread switches back to @from.
  *
@@ -16,7 +17,8 @@
  *	 8 rbx	16 rbp	24 r12	32 r13	40 r14	48 r15
  *	56 mxcsr  (4 bytes) SSE control/status word
  *	60 fpucw  (2 bytes) x87 control word
- *	62 pad	  (2 bytes) unused
+ *	62 fresh  (1 byte)  set by ut_ctx_make(), cleared on first entry
+ *	63 pad	  (1 byte)  unused
  *
  * Why only these: the ABI makes %rbx, %rbp, %r12-%r15, %rsp, the control
  * bits of MXCSR and the x87 control word callee-saved; everything else
@@ -47,14 +49,21 @@
  *    below %rsp, so the caller's 128-byte red zone stays intact, and a
  *    suspended thread's red zone is safe because nothing else uses its
  *    stack.
- *  - Stack alignment at entry: ut_ctx_make() leaves the entry function's
- *    address at the saved rsp with a zero word above it, so the ret lands
- *    in the entry function with (rsp + 8) % 16 == 0, exactly as if it had
- *    been called, and unwinders stop at the zero return address.
+ *  - A new thread is entered by a jump, not by ret, and leaves by a jump
+ *    into ut_ctx_switch, whose ret then pops the return address that the
+ *    switch into the new thread pushed.  Calls and returns stay paired
+ *    across the thread's whole life: the joiner that switched to it is
+ *    resumed by a predicted return.  Entering by ret (as this file once
+ *    did) consumed that entry, and the new thread's exit and everything
+ *    its joiner returned through afterwards mispredicted.
+ *  - Stack alignment at entry: ut_ctx_make() sets rsp 16-byte aligned, as
+ *    at a call instruction, and rbp = 0; ut_thread_entry's CFI marks it
+ *    as the outermost frame (no return address), so unwinders stop there.
  *  - CET is not supported: the stack swap does not swap shadow stacks
- *    (SHSTK), and the entry "return" would not match one.  This file
- *    carries no .note.gnu.property, so a program linking it is not marked
- *    CET-compatible and the kernel will not enable a shadow stack for it.
+ *    (SHSTK), so the first ret after a switch would not match one.  This
+ *    file carries no .note.gnu.property, so a program linking it is not
+ *    marked CET-compatible and the kernel will not enable a shadow stack
+ *    for it.
  */
 #include "ctx_offsets.h"
 
@@ -86,13 +95,44 @@ ut_ctx_switch:
 	movzwl	UT_CTX_FPUCW(%rdi), %ecx
 	cmpw	UT_CTX_FPUCW(%rsi), %cx
 	jne	1f
+2:
 	movq	UT_CTX_RSP(%rsi), %rsp
+	cmpb	$0, UT_CTX_FRESH(%rsi)
+	jne	3f
 	ret
 1:
 	ldmxcsr	UT_CTX_MXCSR(%rsi)
 	fldcw	UT_CTX_FPUCW(%rsi)
-	movq	UT_CTX_RSP(%rsi), %rsp
-	ret
+	jmp	2b
+3:
+	movb	$0, UT_CTX_FRESH(%rsi)
+	jmp	ut_thread_entry
 	.size	ut_ctx_switch, . - ut_ctx_switch
+
+/*
+ * First code of every thread.  ut_ctx_make() left fn in %r12, arg in %r13
+ * and the thread's own context in %rbx; all three are callee-saved, so
+ * they survive the calls.  The thread leaves through ut_ctx_switch() with
+ * a jump, never a call: see "entered by a jump" above.  Saving into its
+ * own context is harmless, nothing resumes an exited thread.
+ */
+	.globl	ut_thread_entry
+	.type	ut_thread_entry, @function
+	.p2align 4
+ut_thread_entry:
+	.cfi_startproc
+	.cfi_undefined rip
+#ifdef __SANITIZE_ADDRESS__
+	call	ut_thread_asan_enter
+#endif
+	movq	%r13, %rdi
+	call	*%r12
+	movq	%rax, %rdi
+	call	ut_thread_exit_ctx
+	movq	%rbx, %rdi
+	movq	%rax, %rsi
+	jmp	ut_ctx_switch
+	.cfi_endproc
+	.size	ut_thread_entry, . - ut_thread_entry
 
 	.section .note.GNU-stack, "", @progbits

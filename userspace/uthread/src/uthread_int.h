@@ -23,6 +23,7 @@
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UT_ASAN 1
+#include <sanitizer/asan_interface.h>
 #else
 #define UT_ASAN 0
 #endif
@@ -48,11 +49,18 @@ struct ut_ctx {
 	uint64_t r15;		/* 48 */
 	uint32_t mxcsr;		/* 56: SSE control/status (rounding, masks) */
 	uint16_t fpucw;		/* 60: x87 control word */
-	uint16_t pad;		/* 62 */
+	uint8_t fresh;		/* 62: never ran, enter ut_thread_entry */
+	uint8_t pad;		/* 63 */
 };
 
-/* Save the caller's context into @from and resume @to. */
+/*
+ * Save the caller's context into @from and resume @to.  A fresh @to is
+ * entered by a jump to ut_thread_entry (switch_x86_64.S), which calls
+ * fn = r12 with arg = r13, hands the result to ut_thread_exit_ctx() and
+ * then leaves through ut_ctx_switch() from its own context, kept in rbx.
+ */
 void ut_ctx_switch(struct ut_ctx *from, struct ut_ctx *to);
+void ut_thread_entry(void);
 #else
 struct ut_ctx {
 	ucontext_t uc;
@@ -61,9 +69,10 @@ struct ut_ctx {
 void ut_ctx_switch(struct ut_ctx *from, struct ut_ctx *to);
 #endif
 
-/* Prepare @ctx to start @entry on the stack [@lo, @lo + @size). */
-void ut_ctx_make(struct ut_ctx *ctx, void *lo, size_t size,
-		 void (*entry)(void));
+struct uthread;
+
+/* Prepare @t's context to run @fn(@arg) on its stack. */
+void ut_ctx_make(struct uthread *t, void *(*fn)(void *), void *arg);
 
 enum ut_state {
 	UT_RUNNING,
@@ -85,8 +94,6 @@ enum ut_wait {
 	UT_WAIT_WRITE,
 };
 
-struct uthread;
-
 /* FIFO of threads linked through uthread.next. */
 struct ut_queue {
 	struct uthread *head;
@@ -97,10 +104,10 @@ struct uthread {
 	struct ut_ctx ctx;
 	struct uthread *next;		/* run queue, wait queue, pool, reap */
 	uthread_t id;
-	void *(*fn)(void *arg);
-	void *arg;
+	void *(*fn)(void *arg);		/* ucontext only; asm keeps them */
+	void *arg;			/* in the context (r12, r13) */
 	void *retval;
-	uthread_t joiner;
+	struct uthread *joiner;		/* blocked in uthread_join() on us */
 	enum ut_state state;
 	enum ut_wait wait_kind;
 	const void *wait_obj;		/* mutex/cond/sem, or joined thread */
@@ -147,7 +154,7 @@ struct ut_sched {
 	uint32_t slot_cap;
 	uint32_t free_slot;		/* index + 1; 0 = none */
 
-	struct uthread *pool;		/* cached default-size stacks */
+	struct uthread *pool;		/* released default-size TCBs + stacks */
 	unsigned int npool;
 
 	struct uthread **sleepq;	/* min-heap on (wake_at, wake_seq) */
@@ -211,16 +218,103 @@ static inline bool ut_in_thread(void)
 	return ut_sched.active && ut_sched.cur;
 }
 
-struct uthread *ut_lookup(uthread_t id);
-void ut_make_runnable(struct uthread *t);
-void ut_block(struct ut_queue *q, enum ut_state state, enum ut_wait kind,
-	      const void *obj);
 void ut_schedule(void);
+struct ut_ctx *ut_thread_exit_ctx(void *retval);
+void ut_thread_asan_enter(void);
+void ut_thread_start(void);
+
+/*
+ * Handle to thread: a slot index (from 1) in the low half and the slot's
+ * generation in the high half, so stale and made-up handles miss.
+ */
+static inline struct uthread *ut_lookup(uthread_t id)
+{
+	struct ut_sched *s = &ut_sched;
+	uint32_t idx = (uint32_t)id;
+	struct ut_slot *slot;
+
+	if (!idx || idx > s->nslots)
+		return NULL;
+	slot = &s->slots[idx - 1];
+	if (slot->gen != (uint32_t)(id >> 32))
+		return NULL;
+	return slot->t;
+}
+
+static inline void ut_make_runnable(struct uthread *t)
+{
+	t->state = UT_RUNNABLE;
+	t->wait_kind = UT_WAIT_NONE;
+	t->wait_obj = NULL;
+	t->wait_q = NULL;
+	ut_q_push(&ut_sched.runq, t);
+}
+
+static inline void ut_block(struct ut_queue *q, enum ut_state state,
+			    enum ut_wait kind, const void *obj)
+{
+	struct uthread *self = ut_sched.cur;
+
+	self->state = state;
+	self->wait_kind = kind;
+	self->wait_obj = obj;
+	self->wait_q = q;
+	if (q)
+		ut_q_push(q, self);
+	ut_schedule();
+}
 
 /* stack.c */
-int ut_stack_alloc(size_t size, struct uthread **tp);
-void ut_stack_free(struct uthread *t);
+int ut_stack_map(size_t size, struct uthread **tp);
+void ut_stack_unmap(struct uthread *t);
 void ut_stack_pool_drain(void);
+
+/*
+ * Released threads of the default stack size keep their mapping, guard and
+ * TCB in a LIFO pool, so create+join makes no system call, and the TCB
+ * and stack top it hands out are the ones most recently in cache.
+ */
+#define UT_POOL_MAX		1024
+
+/* The caller has checked that the pool is not empty */
+static inline struct uthread *ut_pool_get(void)
+{
+	struct ut_sched *s = &ut_sched;
+	struct uthread *t = s->pool;
+
+	s->pool = t->next;
+	s->npool--;
+#if UT_ASAN
+	/* Frames of threads that never returned leave poisoned redzones */
+	__asan_unpoison_memory_region(t->stack_lo, t->stack_size);
+#endif
+	return t;
+}
+
+static inline int ut_stack_alloc(size_t size, struct uthread **tp)
+{
+	struct ut_sched *s = &ut_sched;
+
+	size = (size + s->page - 1) & ~(s->page - 1);
+	if (size != UTHREAD_STACK_DEFAULT || !s->pool)
+		return ut_stack_map(size, tp);
+	*tp = ut_pool_get();
+	return 0;
+}
+
+static inline void ut_stack_free(struct uthread *t)
+{
+	struct ut_sched *s = &ut_sched;
+
+	if (t->map_len != s->page + UTHREAD_STACK_DEFAULT ||
+	    s->npool >= UT_POOL_MAX) {
+		ut_stack_unmap(t);
+		return;
+	}
+	t->next = s->pool;
+	s->pool = t;
+	s->npool++;
+}
 
 /* sleep.c */
 uint64_t ut_now_ns(void);
