@@ -5,7 +5,7 @@
 #   make [KVER=6.1|6.12]   cowtrace.ko for that Debian kernel series, and userspace
 #   make check             everything, on both series, in the test VM
 #   make demo              boot the VM, load the module, show its views
-#   make bench             fault cost with no module, cowtrace, bpftrace
+#   make bench             fault and lock-contention cost: none, cowtrace, bpftrace/perf
 #   make style / sparse    checkpatch --strict / sparse over the module
 #   make deps              install what is missing (scripts/setup)
 #
@@ -26,7 +26,8 @@ KDIR ?= /usr/src/linux-headers-$(ABI)
 KMAKE = $(MAKE) -C $(KDIR) M=$(BUILD)
 
 MODULE_SOURCES := $(wildcard module/*.c module/*.h module/uapi/*.h)
-STYLE_SOURCES = $(MODULE_SOURCES) $(wildcard selftests/*.[ch] selftests/testmod/*.c)
+STYLE_SOURCES = $(MODULE_SOURCES) $(wildcard selftests/*.[ch] selftests/testmod/*.c \
+	scripts/bench/*.c)
 # W=1: the kernel's own set of extra warnings (its answer to -Wextra).
 MODULE_FLAGS := W=1
 
@@ -82,7 +83,11 @@ $(TOP)/build/faultbench: scripts/bench/faultbench.c
 	@mkdir -p $(TOP)/build
 	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
 
-bench: deps module $(TOP)/build/faultbench
+$(TOP)/build/lockbench: scripts/bench/lockbench.c
+	@mkdir -p $(TOP)/build
+	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
+
+bench: deps module $(TOP)/build/faultbench $(TOP)/build/lockbench
 	scripts/bench/run
 	$(MAKE) -C userspace bench
 
