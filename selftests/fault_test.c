@@ -11,6 +11,7 @@
  */
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -409,7 +410,7 @@ TEST_F(file, private_write_before_any_read_copies_too)
 /*
  * tmpfs keeps no dirty accounting, so a shared mapping's read fault maps
  * the page writable at once: the writes that follow fault nothing at all.
- * (On a filesystem that tracks dirty pages, each would be one wp_shared.)
+ * (On a filesystem that tracks dirty pages, each is one wp_shared: below.)
  */
 TEST_F(file, shared_tmpfs_page_is_writable_from_its_read_fault)
 {
@@ -428,6 +429,84 @@ TEST_F(file, shared_tmpfs_page_is_writable_from_its_read_fault)
 	write_pages(p, NPAGES);
 	ASSERT_EQ(0, measure_end(&m, &d));
 	EXPECT_EQ(0, d.c[COWTRACE_FAULTS]);
+}
+
+/*
+ * A filesystem that tracks dirty pages (ext4, on a loop device over a file
+ * in /tmp) maps a shared page read-only on a read fault, so that the first
+ * write is noticed: each such write is one wp_shared fault, and nothing is
+ * copied. The fixture skips when the kernel has no loop or ext4 module.
+ */
+#define EXT4_IMG	"/tmp/cowtrace-ext4.img"
+#define EXT4_DIR	"/tmp/cowtrace-ext4"
+
+FIXTURE(ext4) {
+	char saved[32];
+	int fd;
+	bool mounted;
+};
+
+static const char *const ext4_commands[] = {
+	"modprobe -q loop; modprobe -q ext4; true",
+	"truncate -s 32M " EXT4_IMG,
+	"mkfs.ext4 -q -F " EXT4_IMG " >/dev/null 2>&1",
+	"mkdir -p " EXT4_DIR,
+	"mount -o loop " EXT4_IMG " " EXT4_DIR " 2>/dev/null",
+};
+
+FIXTURE_SETUP(ext4)
+{
+	char page[4096];
+	size_t i;
+
+	ASSERT_LT(0, cowtrace_read_file(FAULT_AROUND, self->saved,
+					sizeof(self->saved)));
+	for (i = 0; i < ARRAY_SIZE(ext4_commands); i++)
+		if (system(ext4_commands[i]))
+			SKIP(return, "no ext4 on a loop device: '%s' failed",
+			     ext4_commands[i]);
+	self->mounted = true;
+	ASSERT_EQ(0, write_file(FAULT_AROUND, "4096"));
+	self->fd = open(EXT4_DIR "/file", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_LE(0, self->fd);
+	memset(page, 'x', sizeof(page));
+	for (i = 0; i < NPAGES * (page_size / sizeof(page)); i++)
+		ASSERT_EQ(sizeof(page), write(self->fd, page, sizeof(page)));
+	/* Clean pages: the writes below are the first since writeback. */
+	ASSERT_EQ(0, fsync(self->fd));
+}
+
+FIXTURE_TEARDOWN(ext4)
+{
+	if (!self->mounted)
+		return;
+	write_file(FAULT_AROUND, self->saved);
+	close(self->fd);
+	if (system("umount " EXT4_DIR "; rm -f " EXT4_IMG))
+		TH_LOG("cleanup of %s failed", EXT4_DIR);
+}
+
+TEST_F(ext4, shared_write_after_read_is_a_write_notify_fault)
+{
+	char *p = map_file(self->fd, NPAGES, MAP_SHARED);
+	struct measure m;
+	struct ct_row d;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, measure_start(&m));
+	EXPECT_EQ('x' * NPAGES, read_pages(p, NPAGES));
+	ASSERT_EQ(0, measure_end(&m, &d));
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULT_FILE]);
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULTS]);
+
+	ASSERT_EQ(0, measure_start(&m));
+	write_pages(p, NPAGES);
+	ASSERT_EQ(0, measure_end(&m, &d));
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_WP_SHARED]);
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULTS]);
+	EXPECT_EQ(0, d.c[COWTRACE_COW_COPY]);
+	EXPECT_EQ(0, d.c[COWTRACE_COW_REUSE]);
+	munmap(p, NPAGES * page_size);
 }
 
 #define AROUND_PAGES	160
