@@ -321,10 +321,9 @@ struct cj {
 };
 
 /*
- * Integers only in here: a floating-point operation would raise a sticky
- * MXCSR status flag in this thread alone, and then every switch between
- * it and a new thread (which starts with the MXCSR uthread_run() captured)
- * would reload MXCSR: a cost of that flag, not of create+join.
+ * Integers only in here, so that the figure is create+join alone: the
+ * switch ignores MXCSR's status flags, but a floating-point operation
+ * could still change what this thread's loop costs.
  */
 static void *cj_main(void *arg)
 {

@@ -88,9 +88,15 @@ ut_ctx_switch:
 	movq	UT_CTX_R13(%rsi), %r13
 	movq	UT_CTX_R14(%rsi), %r14
 	movq	UT_CTX_R15(%rsi), %r15
-	/* Same size as the stores just made, so they forward: no stall */
+	/*
+	 * Same size as the stores just made, so they forward: no stall.
+	 * Only MXCSR's control bits (6-15) are the ABI's callee-saved state;
+	 * its sticky status flags (0-5) are not, so they must not force a
+	 * reload after every floating-point operation that raised one.
+	 */
 	movl	UT_CTX_MXCSR(%rdi), %eax
-	cmpl	UT_CTX_MXCSR(%rsi), %eax
+	xorl	UT_CTX_MXCSR(%rsi), %eax
+	testl	$0xffc0, %eax
 	jne	1f
 	movzwl	UT_CTX_FPUCW(%rdi), %ecx
 	cmpw	UT_CTX_FPUCW(%rsi), %cx
