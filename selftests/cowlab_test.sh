@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# cowlab against the module, in the VM: each command runs with -j and what
+# it reports from cowtrace.ko must be exactly what the workload did (the
+# copies of a child's writes, the reuse of a parent's rewrite, a process's
+# forks and threads, the file-lock acquisitions of a locking run). Without
+# the module the same commands are tested on the host by cowlab's own
+# tests (userspace/cowlab/tests).
+
+set -u
+
+here=$(dirname "$(readlink -f "$0")")
+cowlab=$here/../userspace/cowlab/cowlab
+n=0
+failed=0
+tmp=
+
+skip()
+{
+	echo "1..0 # SKIP $*"
+	exit 4
+}
+
+# ok NAME EXPECTED ACTUAL
+ok()
+{
+	n=$((n + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $n $1"
+	else
+		echo "# expected '$2', got '$3'"
+		echo "not ok $n $1"
+		failed=$((failed + 1))
+	fi
+}
+
+# run ARGS...: cowlab -j ARGS, the document in $tmp/out, status in $rc
+run()
+{
+	"$cowlab" -j "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ $rc = 0 ] || sed 's/^/# stderr: /' "$tmp/err"
+}
+
+q()
+{
+	jq -r "$1" "$tmp/out" 2>/dev/null
+}
+
+echo "TAP version 13"
+[ "$(id -u)" = 0 ] || skip "must be run as root"
+[ -d /sys/module/cowtrace ] || skip "cowtrace.ko is not loaded"
+[ -x "$cowlab" ] || skip "build cowlab first (make userspace)"
+command -v jq >/dev/null || skip "jq is not installed"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# --- fork: 4 MiB = 1024 pages; the child writes half of them
+run fork --size 4M --write 50%
+ok "fork: exit status" 0 "$rc"
+ok "fork: kernel counters available" true "$(q .kernel_counters.available)"
+ok "fork: the child's writes are 512 copies" 512 "$(q '.writes[0].cow_copy')"
+ok "fork: and 512 faults" 512 "$(q '.writes[0].faults')"
+ok "fork: and no reuse" 0 "$(q '.writes[0].cow_reuse')"
+ok "fork: the parent's rewrite reuses all 1024 pages" 1024 \
+	"$(q .rewrite.module.cow_reuse)"
+ok "fork: and copies none" 0 "$(q .rewrite.module.cow_copy)"
+
+# --- fork: three children, each writing a quarter
+run fork --size 4M --write 25% --children 3
+ok "fork x3: exit status" 0 "$rc"
+ok "fork x3: every child copies exactly its 256 pages" "256 256 256" \
+	"$(q '[.writes[].cow_copy | tostring] | join(" ")')"
+
+# --- exec: the module counts the exec'd task from the exec on, and so does
+# the kernel's rusage of it (its faults before the exec are reported apart)
+run exec --touch 50
+ok "exec: exit status" 0 "$rc"
+ok "exec: one exec" 1 "$(q .module.execs)"
+ok "exec: module faults = the child's minflt + majflt" \
+	"$(q '.exec.minflt + .exec.majflt')" "$(q .module.faults)"
+ok "exec: one fault per anonymous page written" \
+	"$(q .stages.anon_pages_written)" "$(q .stages.anon_faults)"
+
+# --- clone: fork() is a fork of the creator, pthread_create() a thread
+run clone
+ok "clone: exit status" 0 "$rc"
+ok "clone: fork counted in forks, not threads" "1 0 true" \
+	"$(q '.tasks[0] | "\(.forks) \(.threads) \(.process_row)"')"
+ok "clone: pthread counted in threads, not forks" "0 1 false" \
+	"$(q '.tasks[1] | "\(.forks) \(.threads) \(.process_row)"')"
+
+# --- lock: a file counter under each file lock; the module sees every
+# acquisition of the counter file by the parties
+for m in flock fcntl ofd; do
+	run lock "$m" --procs 3 --count 50
+	ok "lock $m: exit status" 0 "$rc"
+	ok "lock $m: no lost update" "150 0" \
+		"$(q '.methods[0] | "\(.final) \(.lost)"')"
+	ok "lock $m: the module saw 150 acquisitions" 150 \
+		"$(q '.methods[0].k_acquired')"
+done
+
+# --- ipc: every method delivers every reply intact, in the VM too
+run ipc --count 200
+ok "ipc: exit status" 0 "$rc"
+ok "ipc: all eleven methods, no bad reply, no error" "11 0 0" \
+	"$(q '[.methods | length, (map(.bad) | add), (map(select(.error != null)) | length)] | map(tostring) | join(" ")')"
+
+# --- thread: the first LWP is the process, a thread's crash is its
+# process's, a child's crash is not its parent's
+run thread lwp crash
+ok "thread: exit status" 0 "$rc"
+ok "thread: first LWP id is the pid, 4 tasks" "true 4" \
+	"$(q '.lwp | "\(.first_is_pid) \(.tasks)"')"
+ok "thread: crash isolation" "false true" \
+	"$(q '.crash | "\(.main_thread_survived) \(.parent_went_on)"')"
+
+# --- views: the module's files, parsed
+run kthreads
+ok "kthreads: exit status" 0 "$rc"
+ok "kthreads: one row per thread of the header's total" \
+	"$(q '.summary[0] | split(" ")[1]')" "$(q '.sections[0].rows | length')"
+ok "kthreads: kthreadd first" "2 [kthreadd]" \
+	"$(q '.sections[0].rows[0] | "\(.pid) \(.name)"')"
+run locks
+ok "locks: exit status" 0 "$rc"
+ok "locks: all 13 kinds" 13 "$(q '.sections[0].rows | length')"
+run tasks --pid 1
+ok "tasks --pid 1: init's row" "1 init" \
+	"$(q '.rows[0] | "\(.pid) \(.comm)"')"
+
+echo "1..$n"
+[ "$failed" = 0 ]

@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowlab exec: demand paging after execve().
+ *
+ * execve() maps the new program but loads nothing: every page of it, its
+ * data and its heap arrive by a fault when first touched. A child stops
+ * just before execve() so that its fault counts (getrusage, and the
+ * module's row) can be taken there; what follows is the new program's.
+ * By default the program is cowlab itself, re-executed into a hidden
+ * helper that touches a share of a file-backed buffer (read faults, with
+ * fault-around) and of an anonymous one (one fault per page), and can grow
+ * a mapping step by step while reporting its RSS.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cowlab.h"
+
+#define BUF_SIZE	(1 << 20)
+#define MMAP_STEPS	10
+#define FAULT_AROUND	"/sys/kernel/debug/fault_around_bytes"
+
+/*
+ * The helper's buffers. file_buf is initialised, so it lives in the
+ * binary's read-only data: a private file mapping, paged in from the page
+ * cache. anon_buf is zero-initialised (.bss): anonymous memory.
+ */
+static const char file_buf[BUF_SIZE] __attribute__((aligned(4096))) = { 1 };
+static char anon_buf[BUF_SIZE] __attribute__((aligned(4096)));
+
+static struct exec_env {
+	const char *binary;
+	double touch_pct;
+	uint64_t mmap_size;
+} xenv = {
+	.touch_pct = 100,
+};
+
+/* What the helper sends back, one message per stage. */
+enum helper_msg_kind {
+	MSG_MAIN,		/* reached main(): a = minflt, b = majflt */
+	MSG_FILE,		/* read the file buffer: c = pages */
+	MSG_ANON,		/* wrote the anon buffer: c = pages */
+	MSG_MMAP,		/* one mmap step: c = bytes touched, d = RSS */
+	MSG_END,
+};
+
+struct helper_msg {
+	uint32_t kind;
+	uint32_t step;
+	uint64_t minflt, majflt;
+	uint64_t pages;		/* or bytes touched (MSG_MMAP) */
+	uint64_t rss;		/* MSG_MMAP: bytes */
+	uint64_t ts;		/* now_ns() */
+};
+
+static int do_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (json_wtr) {
+		report_str("help", NULL,
+			   "cowlab exec [--binary PATH] [--touch PERCENT] [--mmap SIZE]");
+		return EXIT_OK;
+	}
+	printf("Usage: cowlab exec [--binary PATH [-- ARGS...]] [--touch PERCENT] [--mmap SIZE]\n"
+	       "\n"
+	       "Demand paging after execve(). A child stops just before execve(),\n"
+	       "its fault counts are taken, and it runs the new program; every\n"
+	       "fault after that is the program's own: loading it, its libraries,\n"
+	       "its data. Counted by getrusage() in the program (the helper), by\n"
+	       "wait4() for any binary, and by cowtrace.ko when loaded.\n"
+	       "\n"
+	       "By default the program is cowlab itself in a helper mode that reads\n"
+	       "PERCENT of a 1 MiB buffer of its read-only data (a file mapping:\n"
+	       "one read fault maps up to fault_around_bytes of neighbouring pages\n"
+	       "already in the page cache) and writes PERCENT of a 1 MiB anonymous\n"
+	       "buffer (one fault per page).\n"
+	       "\n"
+	       "Options:\n"
+	       "  -b, --binary PATH     run PATH instead (its output is discarded)\n"
+	       "  -t, --touch PERCENT   share of the helper's buffers touched (100%%)\n"
+	       "  -m, --mmap SIZE       the helper then maps SIZE and touches it in\n"
+	       "                        %d steps, reporting RSS after each\n"
+	       "  -h, --help            this help\n", MMAP_STEPS);
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------- helper */
+
+static void helper_send(int fd, enum helper_msg_kind kind, uint32_t step,
+			uint64_t pages, uint64_t rss)
+{
+	struct helper_msg m = { .kind = kind, .step = step, .pages = pages,
+				.rss = rss };
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	m.minflt = ru.ru_minflt;
+	m.majflt = ru.ru_majflt;
+	m.ts = now_ns();
+	if (write_full(fd, &m, sizeof(m)))
+		_exit(1);
+}
+
+/* The resident size from /proc/self/statm (pages), in bytes. */
+static uint64_t self_rss(void)
+{
+	char *text = read_text_file("/proc/self/statm", NULL);
+	unsigned long long size = 0, res = 0;
+
+	if (text) {
+		if (sscanf(text, "%llu %llu", &size, &res) != 2)
+			res = 0;
+		free(text);
+	}
+	return res * sysconf(_SC_PAGESIZE);
+}
+
+static void helper_mmap(int fd, uint64_t size)
+{
+	size_t pg = sysconf(_SC_PAGESIZE), npages = size / pg, done = 0;
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int step;
+
+	if (p == MAP_FAILED)
+		_exit(3);
+	madvise(p, size, MADV_NOHUGEPAGE);
+	helper_send(fd, MSG_MMAP, 0, 0, self_rss());
+	for (step = 1; step <= MMAP_STEPS; step++) {
+		size_t until = npages * step / MMAP_STEPS;
+
+		for (; done < until; done++)
+			p[done * pg] = 1;
+		helper_send(fd, MSG_MMAP, step, done * pg, self_rss());
+	}
+}
+
+/*
+ * cowlab __exec-helper FD PERCENT MMAP_SIZE: what the exec'd program does.
+ * The measured loops touch one byte per page.
+ */
+int do_exec_helper(int argc, char **argv)
+{
+	size_t pg = sysconf(_SC_PAGESIZE), n, i;
+	volatile const char *f = file_buf;
+	unsigned long sum = 0;
+	double pct;
+	uint64_t msize;
+	int fd;
+
+	helper_send(argc > 0 ? atoi(argv[0]) : -1, MSG_MAIN, 0, 0, 0);
+	if (argc != 3)
+		return 2;
+	fd = atoi(argv[0]);
+	pct = strtod(argv[1], NULL);
+	msize = strtoull(argv[2], NULL, 10);
+	n = (size_t)(BUF_SIZE / pg * pct / 100 + 0.5);
+	/* warm the measuring path so that its own faults come first */
+	helper_send(fd, MSG_MAIN, 1, 0, 0);
+	for (i = 0; i < n; i++)
+		sum += f[i * pg];
+	helper_send(fd, MSG_FILE, 0, n + (sum & 0), 0);
+	madvise(anon_buf, BUF_SIZE, MADV_NOHUGEPAGE);
+	helper_send(fd, MSG_FILE, 1, n, 0);
+	for (i = 0; i < n; i++)
+		((volatile char *)anon_buf)[i * pg] = 1;
+	helper_send(fd, MSG_ANON, 0, n, 0);
+	if (msize)
+		helper_mmap(fd, msize);
+	helper_send(fd, MSG_END, 0, 0, 0);
+	return 0;
+}
+
+/* ------------------------------------------------------------ parent */
+
+static const struct option exec_opts[] = {
+	{ "binary", required_argument, NULL, 'b' },
+	{ "touch", required_argument, NULL, 't' },
+	{ "mmap", required_argument, NULL, 'm' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int parse_opts(int argc, char **argv, int *rest)
+{
+	int c, err = 0;
+
+	optind = 0;	/* 0: glibc resets its state for a new argv */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+b:t:m:h", exec_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			xenv.binary = optarg;
+			break;
+		case 't':
+			err = opt_percent("--touch", optarg, &xenv.touch_pct);
+			break;
+		case 'm':
+			err = opt_size("--mmap", optarg, &xenv.mmap_size);
+			break;
+		case 'h':
+			do_help(0, NULL);
+			return -1;
+		default:
+			p_err("exec: unknown or incomplete option '%s'",
+			      argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+		if (err)
+			return err;
+	}
+	*rest = optind;
+	if (optind < argc && !xenv.binary)
+		return no_more_args(argc - optind, argv + optind);
+	return 0;
+}
+
+struct exec_run {
+	pid_t pid;
+	int ready[2];		/* child -> parent: its faults before execve */
+	int go[2];		/* parent -> child: exec now */
+	int report[2];		/* helper -> parent: struct helper_msg */
+	struct proc_faults pre;
+	struct ct_table ct_pre, ct_post;
+	bool ct;
+	uint64_t go_ns;
+	struct rusage ru;
+	int status;
+	struct helper_msg msgs[8 + MMAP_STEPS + 1];
+	int nmsgs;
+};
+
+static __attribute__((noreturn)) void exec_child(struct exec_run *x,
+						 char **args)
+{
+	struct rusage ru;
+	char fd[16], pct[32], msize[32];
+	char *hargv[6];
+	char c;
+	int null;
+
+	cowlab_child_init();
+	close(x->ready[0]);
+	close(x->go[1]);
+	close(x->report[0]);
+	getrusage(RUSAGE_SELF, &ru);
+	x->pre.minflt = ru.ru_minflt;
+	x->pre.majflt = ru.ru_majflt;
+	if (write_full(x->ready[1], &x->pre, sizeof(x->pre)) ||
+	    read_full(x->go[0], &c, 1))
+		_exit(126);
+	if (xenv.binary) {
+		/* the report pipe is the helper's: EOF must not wait for PATH */
+		close(x->report[1]);
+		/* its output would mix with ours */
+		null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+		}
+		execvp(xenv.binary, args);
+		_exit(127);
+	}
+	snprintf(fd, sizeof(fd), "%d", x->report[1]);
+	snprintf(pct, sizeof(pct), "%g", xenv.touch_pct);
+	snprintf(msize, sizeof(msize), "%llu",
+		 (unsigned long long)xenv.mmap_size);
+	hargv[0] = (char *)cowlab_self_path();
+	hargv[1] = (char *)"__exec-helper";
+	hargv[2] = fd;
+	hargv[3] = pct;
+	hargv[4] = msize;
+	hargv[5] = NULL;
+	execv(hargv[0], hargv);
+	_exit(127);
+}
+
+static int exec_start(struct exec_run *x, char **args)
+{
+	if (pipe2(x->ready, O_CLOEXEC) || pipe2(x->go, O_CLOEXEC) ||
+	    pipe(x->report))
+		return -errno;
+	/* only the helper's end crosses execve */
+	fcntl(x->report[0], F_SETFD, FD_CLOEXEC);
+	x->pid = fork();
+	if (x->pid == 0)
+		exec_child(x, args);
+	close(x->ready[1]);
+	close(x->go[0]);
+	close(x->report[1]);
+	if (x->pid < 0)
+		return -errno;
+	cleanup_add_child(x->pid);
+	return 0;
+}
+
+static int exec_wait(struct exec_run *x)
+{
+	for (;;) {
+		if (exiting)
+			return -EINTR;
+		if (wait4(x->pid, &x->status, 0, &x->ru) == x->pid)
+			break;
+		if (errno != EINTR)
+			return -errno;
+	}
+	cleanup_forget_child(x->pid);
+	return 0;
+}
+
+/* Run the child up to execve, snapshot, let it go, collect, reap. */
+static int exec_run(struct exec_run *x, char **args)
+{
+	char c = 'g';
+	int err;
+
+	err = exec_start(x, args);
+	if (err) {
+		p_err("exec: cannot start the child: %s", strerror(-err));
+		return EXIT_FAIL;
+	}
+	if (read_full(x->ready[0], &x->pre, sizeof(x->pre)))
+		return exiting ? EXIT_INTR : EXIT_FAIL;
+	if (x->ct && ct_read_table("tasks", &x->ct_pre))
+		x->ct = false;
+	x->go_ns = now_ns();
+	if (write_full(x->go[1], &c, 1))
+		return exiting ? EXIT_INTR : EXIT_FAIL;
+	while (x->nmsgs < (int)ARRAY_SIZE(x->msgs) &&
+	       !read_full(x->report[0], &x->msgs[x->nmsgs],
+			  sizeof(x->msgs[0])))
+		x->nmsgs++;
+	if (exec_wait(x))
+		return EXIT_INTR;
+	if (x->ct && ct_read_table("tasks", &x->ct_post)) {
+		ct_table_free(&x->ct_pre);
+		x->ct = false;
+	}
+	return 0;
+}
+
+static const struct helper_msg *find_msg(const struct exec_run *x,
+					 enum helper_msg_kind kind,
+					 uint32_t step)
+{
+	int i;
+
+	for (i = 0; i < x->nmsgs; i++)
+		if (x->msgs[i].kind == kind && x->msgs[i].step == step)
+			return &x->msgs[i];
+	return NULL;
+}
+
+static void report_module(struct exec_run *x)
+{
+	static const char *const cols[] = {
+		"faults", "fault_file", "fault_anon", "fault_major", "cow_copy",
+		"cow_zero", "fault_other", "execs",
+	};
+	size_t i;
+
+	if (!x->ct) {
+		/* the key stays, for scripts: null, and kernel_counters says why */
+		if (json_wtr)
+			jsonw_null_field(json_wtr, "module");
+		return;
+	}
+	report_section("module", "cowtrace.ko, the child from execve on");
+	for (i = 0; i < ARRAY_SIZE(cols); i++) {
+		int64_t v = ct_delta(&x->ct_pre, &x->ct_post, x->pid, cols[i]);
+
+		if (v < 0)
+			report_unknown(cols[i], NULL, "no row");
+		else
+			report_int(cols[i], NULL, v, NULL);
+	}
+	report_section_end();
+}
+
+static void report_fault_around(void)
+{
+	char *text = read_text_file(FAULT_AROUND, NULL);
+
+	if (text) {
+		report_uint("fault_around_bytes", "fault_around_bytes",
+			    strtoull(text, NULL, 10), NULL);
+		free(text);
+	} else {
+		report_unknown("fault_around_bytes", "fault_around_bytes",
+			       "not readable: " FAULT_AROUND
+			       "; the kernel's default is 65536");
+	}
+}
+
+static void report_stages(struct exec_run *x)
+{
+	const struct helper_msg *m0 = find_msg(x, MSG_MAIN, 0);
+	const struct helper_msg *m1 = find_msg(x, MSG_MAIN, 1);
+	const struct helper_msg *f0 = find_msg(x, MSG_FILE, 0);
+	const struct helper_msg *f1 = find_msg(x, MSG_FILE, 1);
+	const struct helper_msg *a0 = find_msg(x, MSG_ANON, 0);
+
+	if (!m0 || !m1 || !f0 || !f1 || !a0) {
+		report_note("the helper did not report every stage");
+		return;
+	}
+	if (!json_wtr)
+		putchar('\n');
+	report_section("stages", "the helper's faults (getrusage)");
+	report_ns("exec_to_main_ns", "execve() to main()", m0->ts - x->go_ns);
+	report_uint("faults_to_main", "faults execve() to main()",
+		    m0->minflt + m0->majflt - x->pre.minflt - x->pre.majflt,
+		    NULL);
+	report_uint("file_pages_read", "file pages read", f0->pages, NULL);
+	report_uint("file_faults", "faults reading them",
+		    f0->minflt + f0->majflt - m1->minflt - m1->majflt, NULL);
+	report_uint("anon_pages_written", "anonymous pages written",
+		    a0->pages, NULL);
+	report_uint("anon_faults", "faults writing them",
+		    a0->minflt + a0->majflt - f1->minflt - f1->majflt, NULL);
+	report_fault_around();
+	report_section_end();
+}
+
+static void report_growth(struct exec_run *x)
+{
+	static const struct table_col cols[] = {
+		{ "step", TABLE_RIGHT }, { "touched", TABLE_RIGHT },
+		{ "rss", TABLE_RIGHT }, { "minflt", TABLE_RIGHT },
+		{ "ms", TABLE_RIGHT },
+	};
+	const struct helper_msg *first = find_msg(x, MSG_MMAP, 0);
+	struct table *t;
+	char size[32];
+	int i;
+
+	if (!first)
+		return;
+	if (!json_wtr)
+		printf("\nmemory growth, --mmap %s touched in %d steps:\n",
+		       fmt_size(size, sizeof(size), xenv.mmap_size),
+		       MMAP_STEPS);
+	t = table_start("growth", cols, ARRAY_SIZE(cols));
+	for (i = 0; i <= MMAP_STEPS; i++) {
+		const struct helper_msg *m = find_msg(x, MSG_MMAP, i);
+
+		if (!m)
+			break;
+		table_row(t);
+		table_int(t, i);
+		table_size(t, m->pages);
+		table_size(t, m->rss);
+		table_uint(t, m->minflt - first->minflt);
+		table_float(t, (m->ts - first->ts) / 1e6, 3);
+	}
+	table_end(t);
+}
+
+static void report_exit(struct exec_run *x)
+{
+	if (WIFEXITED(x->status))
+		report_int("exit_code", "exit code", WEXITSTATUS(x->status),
+			   NULL);
+	else
+		report_str("exit_code", "exit code", "signal %d",
+			   WTERMSIG(x->status));
+}
+
+static void report_binary(struct exec_run *x, char **args)
+{
+	report_section("exec", "exec: demand paging after execve()");
+	report_str("binary", "program", "%s", xenv.binary ? xenv.binary :
+		   "cowlab (helper)");
+	if (!xenv.binary)
+		report_float("touch_percent", "touched", xenv.touch_pct, "%");
+	report_exit(x);
+	report_uint("pre_exec_faults", "child's faults before execve",
+		    x->pre.minflt + x->pre.majflt, NULL);
+	report_uint("minflt", "minor faults from execve (wait4)",
+		    x->ru.ru_minflt - x->pre.minflt, NULL);
+	report_uint("majflt", "major faults from execve (wait4)",
+		    x->ru.ru_majflt - x->pre.majflt, NULL);
+	report_size("max_rss", "peak RSS", (uint64_t)x->ru.ru_maxrss * 1024);
+	report_section_end();
+	(void)args;
+}
+
+static void explain(bool helper)
+{
+	if (!json_wtr)
+		putchar('\n');
+	report_note("execve() loads nothing: the program's pages, its libraries "
+		"and its data arrive by page faults when first touched "
+		"(demand paging).");
+	if (helper)
+		report_note("A read fault on a file page maps up to fault_around_bytes / "
+			"4096 neighbouring pages already in the page cache, so "
+			"reading N file pages takes about N/16 faults; the anonymous "
+			"buffer takes one fault per page written.");
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct exec_run x = { .pid = -1 };
+	int err, rest = 0;
+
+	err = parse_opts(argc + 1, argv - 1, &rest);
+	if (err)
+		return err < 0 ? EXIT_OK : err;
+	if (xenv.binary && xenv.mmap_size) {
+		p_err("exec: --mmap is the helper's; not with --binary");
+		return EXIT_USAGE;
+	}
+	if (!xenv.binary && access(cowlab_self_path(), X_OK)) {
+		p_err("exec: cannot re-execute %s: %s", cowlab_self_path(),
+		      strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (xenv.mmap_size && mem_check_fits("--mmap", xenv.mmap_size))
+		return EXIT_USAGE;
+	x.ct = ct_available();
+	{
+		/* argv for --binary: the binary, then what follows "--" */
+		char **args = argv - 1 + rest - 1;
+		char *saved = args[0];
+
+		args[0] = (char *)xenv.binary;
+		err = exec_run(&x, args);
+		args[0] = saved;
+		if (err)
+			goto out;
+		report_binary(&x, args);
+	}
+	if (!xenv.binary)
+		report_stages(&x);
+	report_module(&x);
+	report_growth(&x);
+	explain(!xenv.binary);
+out:
+	if (x.ct) {
+		ct_table_free(&x.ct_pre);
+		ct_table_free(&x.ct_post);
+	}
+	return err;
+}
+
+static const struct cmd cmds[] = {
+	{ "run", cmd_run },
+	{ NULL, NULL }
+};
+
+int do_exec(int argc, char **argv)
+{
+	return cmd_select(cmds, argc, argv, do_help, true);
+}

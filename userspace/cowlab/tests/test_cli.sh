@@ -1,0 +1,411 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# cowlab's host integration tests, without the module: every command with
+# small sizes, its exit status, one well-formed JSON document with -j, the
+# "kernel counters unavailable" line exactly once, one line and exit 2 for
+# bad input, exact fault counts where they are knowable, and nothing left
+# behind (children, temporary directories), Ctrl-C included.
+#
+# Usage: test_cli.sh COWLAB. Prints TAP lines ("ok N - ...").
+
+cowlab=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+fixtures=$(cd "$(dirname "$0")" && pwd)/fixtures
+tmp=$(mktemp -d /tmp/cowlab-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+# The module is never there on the host, but make sure: a directory that
+# does not exist stands for it.
+COWLAB_CTDIR=$tmp/no-module
+export COWLAB_CTDIR
+
+if command -v jq >/dev/null 2>&1; then
+	have_jq=1
+else
+	have_jq=0
+fi
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	[ -z "$2" ] || echo "# $2"
+}
+
+skip() {
+	n=$((n + 1))
+	echo "ok $n - $1 # SKIP $2"
+}
+
+check() {
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
+}
+
+# run NAME ARGS...: stdout to $tmp/out, stderr to $tmp/err, status to $rc
+run() {
+	"$cowlab" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+lines() {
+	wc -l <"$1" | tr -d ' '
+}
+
+# A well-formed JSON document on stdout.
+json_ok() {
+	if [ $have_jq = 1 ]; then
+		jq -e . "$tmp/out" >/dev/null 2>&1
+	else
+		python3 -m json.tool "$tmp/out" >/dev/null 2>&1
+	fi
+}
+
+# jqtrue EXPR: EXPR is true of the document (skipped without jq).
+jqtrue() {
+	[ $have_jq = 1 ] || return 0
+	[ "$(jq -r "$1" "$tmp/out" 2>/dev/null)" = "true" ]
+}
+
+# exact NAME EXPR: a count that is exact on a plain build only.
+exact() {
+	if [ -n "$COWLAB_INEXACT" ]; then
+		skip "$1" "sanitized build: its shadow memory faults too"
+	else
+		check "$1" jqtrue "$2"
+	fi
+}
+
+unavailable_once() {
+	[ "$(grep -c 'kernel counters unavailable' "$tmp/err")" = 1 ]
+}
+
+# ------------------------------------------------------------ basics
+
+run -V
+check "-V prints the version" test "$rc" = 0 -a "$(cat "$tmp/out")" = "cowlab 0.1.0"
+
+for args in "-h" "help" "fork -h" "fork help" "fork sweep -h" "exec -h" \
+	    "exec help" "clone -h" "clone help" "tasks -h" "processes -h" \
+	    "kthreads -h" "locks -h" "stats help"; do
+	# shellcheck disable=SC2086
+	run $args
+	check "help: cowlab $args" test "$rc" = 0 -a -s "$tmp/out"
+done
+
+run fo --size 1M --write 0 -q
+check "objects match by prefix (fo = fork)" test "$rc" = 0
+
+# ------------------------------------------------------- bad input
+
+bad() {
+	desc=$1
+	shift
+	run "$@"
+	if [ "$rc" = 2 ] && [ "$(lines "$tmp/err")" = 1 ] && [ ! -s "$tmp/out" ]; then
+		ok "bad input, exit 2, one line: $desc"
+	else
+		not_ok "bad input, exit 2, one line: $desc" \
+			"rc=$rc stderr=$(cat "$tmp/err") stdout=$(head -c 200 "$tmp/out")"
+	fi
+}
+
+bad "unknown object" bogus
+bad "unknown global option" --bogus
+bad "ambiguous object" t
+bad "size 12Q" fork --size 12Q
+bad "negative size" fork --size -1
+bad "size 0" fork --size 0
+bad "size overflow" fork --size 99999999999T
+bad "size beyond memory" fork --size 64T
+bad "negative children" fork --children -3
+bad "zero children" fork --children 0
+bad "write 150%" fork --write 150%
+bad "unknown option" fork --bogus
+bad "extra argument" fork run extra
+bad "unknown command" fork frobnicate
+bad "touch abc" exec --touch abc
+bad "mmap 12Q" exec --mmap 12Q
+bad "share bogus" clone --share vm,bogus
+bad "share thread without sighand" clone --share thread
+bad "share sighand without vm" clone --share sighand
+bad "sort without a column" tasks --sort
+bad "watch -1" tasks --watch -1 --pid x
+
+# Above RLIMIT_NPROC: the machine could not make that many processes.
+if command -v prlimit >/dev/null 2>&1; then
+	prlimit --nproc=40 "$cowlab" fork --children 100 --size 1M \
+		>"$tmp/out" 2>"$tmp/err"
+	rc=$?
+else
+	rc=none
+fi
+if [ "$rc" = none ]; then
+	skip "children above RLIMIT_NPROC" "no prlimit"
+elif [ "$rc" = 2 ] && grep -q RLIMIT_NPROC "$tmp/err" && [ "$(lines "$tmp/err")" = 1 ]; then
+	ok "children above RLIMIT_NPROC: exit 2, one line"
+else
+	not_ok "children above RLIMIT_NPROC: exit 2, one line" "rc=$rc $(cat "$tmp/err")"
+fi
+
+if command -v prlimit >/dev/null 2>&1; then
+	prlimit --nofile=100:100 "$cowlab" fork --children 1000 --size 1M \
+		>"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	check "children beyond RLIMIT_NOFILE: exit 2, one line" \
+		test "$rc" = 2 -a "$(grep -c RLIMIT_NOFILE "$tmp/err")" = 1 \
+		-a "$(lines "$tmp/err")" = 1
+else
+	skip "children beyond RLIMIT_NOFILE" "no prlimit"
+fi
+run fork --size 1M --children 300 -q -j
+check "fork 300 children" \
+	jqtrue '(.writes | length) == 300'
+
+run -j fork --size 12Q
+check "-j bad input: exit 2" test "$rc" = 2
+check "-j bad input: one JSON document" json_ok
+check "-j bad input: the error in it" jqtrue '.error | test("12Q")'
+check "-j bad input: exit_status 2 in it" jqtrue '.exit_status == 2'
+check "-j bad input: stderr empty" test ! -s "$tmp/err"
+
+# Every document has the same top-level keys, whatever the command did.
+for args in "help" "fork -h" "fork --size 1M --write 10" "fork sweep --max 1M --runs 1" \
+	    "exec --touch 10" "exec --binary true" "clone" "clone --share vm" \
+	    "tasks" "stats" "bogus" "fork --size 12Q" "clone --share thread"; do
+	# shellcheck disable=SC2086
+	run -j $args
+	check "-j $args: one document, stable keys" \
+		jqtrue '[has("cowlab_version", "clock", "object", "command", "notes", "error", "exit_status")] | all'
+	check "-j $args: exit status inside and out agree" \
+		jqtrue ".exit_status == $rc"
+done
+
+# ---------------------------------------------------------------- fork
+
+run fork --size 4M --write 50% -j
+check "fork -j: exit 0" test "$rc" = 0
+check "fork -j: one JSON document" json_ok
+check "fork: unavailable said once" unavailable_once
+check "fork -j: kernel_counters.available false" \
+	jqtrue '.kernel_counters.available == false and (.kernel_counters.reason | length > 0)'
+check "fork: 1024 pages, 512 written" \
+	jqtrue '.setup.pages == 1024 and .setup.pages_written == 512'
+exact "fork: touching 4M took exactly 1024 faults" '.setup.touch_faults == 1024'
+exact "fork: the child's write faults are exactly 512" \
+	'.writes[0].write_faults == 512'
+check "fork: five steps, parent and child" \
+	jqtrue '[.tasks[].step] == ["before fork","after fork","after fork","after writes","after writes","after exit","parent rewrote"]'
+check "fork: the child's USS grew by its 512 copies" \
+	jqtrue '([.tasks[] | select(.task == "child1")] | (.[1].uss - .[0].uss) >= 512 * 4096)'
+exact "fork: between the snapshots the child took exactly its 512 faults" \
+	'([.tasks[] | select(.task == "child1")] | (.[1].minflt - .[0].minflt) == 512)'
+check "fork: the child's RSS is about the parent's at once" \
+	jqtrue '([.tasks[] | select(.step == "after fork")] | .[1].rss >= 4194304)'
+exact "fork: the parent's USS falls after fork, back after exit" \
+	'([.tasks[] | select(.task == "parent")] | .[1].uss < 1048576 and .[3].uss >= 4194304)'
+exact "fork: the parent's rewrite after exit: exactly 1024 faults" \
+	'.rewrite.pages == 1024 and .rewrite.write_faults == 1024'
+check "fork: no module, counters null" jqtrue '[.tasks[].cow_copy] | all(. == null)'
+check "fork: notes explain" jqtrue '.notes | length >= 2'
+
+run fork --size 2M --write 100 --children 3 -j
+exact "fork 3 children: each wrote 512 pages, 512 faults" \
+	'(.writes | length == 3) and ([.writes[].write_faults] | all(. == 512))'
+check "fork 3 children: fork latency of 3" jqtrue '.setup.fork_latency.n == 3'
+
+run fork --size 1M --write 0 -j
+exact "fork --write 0: no write faults" '.writes[0].write_faults == 0'
+
+run fork --size 1M --write 50
+check "fork text: exit 0" test "$rc" = 0
+check "fork text: tables" grep -q "after writes" "$tmp/out"
+check "fork text: unavailable said once" unavailable_once
+
+run fork --sweep --max 4M --runs 2 -j
+check "fork sweep -j: exit 0, JSON" test "$rc" = 0
+check "fork sweep -j: valid" json_ok
+check "fork sweep: 1M and 4M" jqtrue '[.sweep[].size] == [1048576, 4194304]'
+check "fork sweep: latencies and ratios" \
+	jqtrue '[.sweep[] | .fork_ns > 0 and .eager_copy_ns > 0 and .cow_saving > 0] | all'
+
+run fork sweep --max 1M --runs 1 -q
+check "fork sweep text -q: no notes" test "$rc" = 0 -a ! -s "$tmp/err"
+
+# ---------------------------------------------------------------- exec
+
+run exec --touch 50 -j
+check "exec -j: exit 0, JSON" test "$rc" = 0
+check "exec -j: valid" json_ok
+check "exec: unavailable said once" unavailable_once
+exact "exec: the helper wrote 128 anonymous pages with 128 faults" \
+	'.stages.anon_pages_written == 128 and .stages.anon_faults == 128'
+check "exec: file pages read in fewer faults (fault-around)" \
+	jqtrue '.stages.file_pages_read == 128 and .stages.file_faults <= 128'
+check "exec: the helper exited 0" jqtrue '.exec.exit_code == 0'
+
+run exec --mmap 4M -j
+check "exec --mmap: eleven growth steps" jqtrue '.growth | length == 11'
+check "exec --mmap: all of it touched, RSS grew by 4M" \
+	jqtrue '(.growth[10].touched == 4194304) and (.growth[10].rss - .growth[0].rss >= 4194304)'
+exact "exec --mmap: exactly a fault per page" '.growth[10].minflt == 1024'
+
+run exec --binary true -j
+check "exec --binary true: exit 0, code 0" jqtrue '.exec.exit_code == 0 and .exec.minflt > 0'
+
+run exec --binary "$tmp/does-not-exist" -j
+check "exec --binary missing: 127" jqtrue '.exec.exit_code == 127'
+
+run exec --binary sh -- -c "exit 3"
+check "exec --binary with arguments" grep -q "exit code *3" "$tmp/out"
+
+# --------------------------------------------------------------- clone
+
+run clone -j
+check "clone -j: exit 0, JSON" test "$rc" = 0
+check "clone -j: valid" json_ok
+check "clone: unavailable said once" unavailable_once
+check "clone: fork shares nothing" \
+	jqtrue '.tasks[0] | (.same_process or .memory or .files or .cwd or .signals) | not'
+check "clone: pthread shares everything" \
+	jqtrue '.tasks[1] | .same_process and .memory and .files and .cwd and .signals'
+for s in vm files fs; do
+	run clone --share $s -j
+	case $s in
+	vm) key=memory ;;
+	files) key=files ;;
+	fs) key=cwd ;;
+	esac
+	check "clone --share $s: only $key shared" \
+		jqtrue "(.tasks[0] | [.memory, .files, .cwd, .signals, .same_process] | map(select(.)) | length == 1) and .tasks[0].$key"
+done
+run clone --share vm,sighand,thread -j
+check "clone --share vm,sighand,thread: same process" \
+	jqtrue '.tasks[0] | .same_process and .memory and .signals and (.files | not)'
+run clone --share ''
+check "clone --share '': fork-like" test "$rc" = 0
+
+# --------------------------------------------------------------- views
+
+run tasks
+check "tasks without module: exit 1, one line" \
+	test "$rc" = 1 -a "$(lines "$tmp/err")" = 1 -a ! -s "$tmp/out"
+run tasks -j
+check "tasks -j without module: JSON with the reason" \
+	jqtrue '.kernel_counters.available == false and (.error | test("unavailable"))'
+
+COWLAB_CTDIR=$fixtures
+run tasks -j
+check "tasks -j: rows as objects" jqtrue '(.rows | length == 8) and .rows[0].pid == 1'
+check "tasks -j: '-' is null" jqtrue '[.rows[] | select(.pid == 144)][0].thp_anon == null'
+run tasks --sort faults --limit 2 -j
+check "tasks --sort faults --limit 2" jqtrue '[.rows[].pid] == [140, 141]'
+run tasks --comm "my prog" -j
+check "tasks --comm (unescaped)" jqtrue '[.rows[].pid] == [144, 145]'
+run tasks --pid 144 --alive -j
+check "tasks --pid matches pid or tgid" jqtrue '[.rows[].pid] == [144, 145]'
+run tasks --columns comm,faults,cow_copy --sort cow_copy -j
+check "tasks --columns: those, in that order" \
+	jqtrue '(.rows[0] | keys_unsorted) == ["comm", "faults", "cow_copy"] and .rows[0].comm == "bash"'
+run tasks --columns pid,nope
+check "tasks --columns with an unknown column: exit 2, one line" \
+	test "$rc" = 2 -a "$(lines "$tmp/err")" = 1
+run processes
+check "processes text: header and rows" test "$rc" = 0 -a "$(lines "$tmp/out")" = 4
+run kthreads
+check "kthreads absent: not available, exit 1" \
+	test "$rc" = 1 -a "$(grep -c 'not available in this module version' "$tmp/err")" = 1
+run locks -j
+check "locks -j: sections of rows" \
+	jqtrue '(.sections | length == 2) and .sections[1].rows[0].caller == "do_something+0x12/0x40 [mod]"'
+run stats -j
+check "stats -j: name/value rows" jqtrue '.rows[1] == {"name": "tasks_live", "value": 3}'
+# A module version with the kthreads view
+mkdir -p "$tmp/ct" && cp "$fixtures"/* "$tmp/ct/"
+cat >"$tmp/ct/kthreads" <<'EOF'
+kthreads 3 bound 1 R 0 S 2 I 1
+pid ppid state cpu bound name
+2 0 S 0 no `-[kthreadd]
+3 2 I 0 no    |-[rcu_gp]
+15 2 S 1 yes    `-[ksoftirqd/1]
+EOF
+COWLAB_CTDIR=$tmp/ct
+run kthreads -j
+check "kthreads -j: summary and rows" \
+	jqtrue '(.summary[0] | startswith("kthreads 3")) and (.sections[0].rows | length == 3) and .sections[0].rows[2].bound == "yes" and .sections[0].rows[2].name == "`-[ksoftirqd/1]"'
+run kthreads
+check "kthreads text: the module's tree as is" grep -q 'ksoftirqd/1' "$tmp/out"
+COWLAB_CTDIR=$fixtures
+
+run tasks --watch 1 -j
+check "tasks --watch with -j: usage" test "$rc" = 2
+"$cowlab" tasks --watch 0.2 >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 0.7
+kill -INT $pid
+wait $pid
+rc=$?
+check "tasks --watch: redraws until Ctrl-C, exit 0" \
+	test "$rc" = 0 -a "$(grep -c 'Ctrl-C quits' "$tmp/out")" -ge 2
+COWLAB_CTDIR=$tmp/no-module
+
+# ------------------------------------------- signals, nothing left behind
+
+# A run in a session of its own (setsid execs in place: $! is cowlab), so
+# that its children, even orphaned, are found by session and by nothing
+# else running on the machine.
+if command -v setsid >/dev/null 2>&1; then
+	own_session=setsid
+else
+	own_session=
+fi
+
+# leftovers PID: is anything left of the session cowlab PID led?
+leftovers() {
+	if [ -n "$own_session" ]; then
+		pgrep -s "$1" >/dev/null 2>&1
+	else
+		pgrep -f "$cowlab" >/dev/null 2>&1
+	fi
+}
+
+$own_session "$cowlab" fork --size 8M --write 100 --children 200 -j >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 0.3
+kill -INT $pid
+wait $pid
+rc=$?
+sleep 0.2
+check "SIGINT mid fork: exit 130" test "$rc" = 130
+check "SIGINT mid fork: still one JSON document" json_ok
+check "SIGINT mid fork: no child left" eval "! leftovers $pid"
+
+$own_session "$cowlab" fork sweep --max 16M --runs 300 >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 0.5
+kill -USR1 $pid
+sleep 0.2
+kill -TERM $pid
+wait $pid
+rc=$?
+sleep 0.2
+check "SIGUSR1 prints progress" grep -q "cowlab: fork sweep (sizes): [0-9]*/[0-9]* ([0-9]*%)" "$tmp/err"
+check "SIGTERM mid sweep: exit 130" test "$rc" = 130
+check "SIGTERM mid sweep: no child left" eval "! leftovers $pid"
+
+"$cowlab" clone >"$tmp/out" 2>"$tmp/err"
+check "no /tmp/cowlab-clone directory left" \
+	test "$(ls /tmp | grep -c '^cowlab-clone')" = 0
+# (fork, exec and clone make no shared memory objects; the registry that
+# removes them is exercised by the ipc tests, which do)
+
+echo "1..$n"
+[ "$failed" = 0 ]
