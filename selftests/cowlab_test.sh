@@ -117,6 +117,13 @@ ok "thread: first LWP id is the pid, 4 tasks" "true 4" \
 ok "thread: crash isolation" "false true" \
 	"$(q '.crash | "\(.main_thread_survived) \(.parent_went_on)"')"
 
+# an idle user thread costs the one page of stack it touched: RSS is read
+# from the page tables, so 6.1's lagging VmRSS cannot hide it
+run thread memory --count 50
+ok "thread memory: an idle user thread is one page" yes \
+	"$(q '.models[] | select(.model == "user-thread") | .mem_per_unit |
+	      if . >= 4096 and . < 8192 then "yes" else tostring end')"
+
 # --- views: the module's files, parsed
 run kthreads
 ok "kthreads: exit status" 0 "$rc"

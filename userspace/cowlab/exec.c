@@ -331,6 +331,12 @@ static int exec_run(struct exec_run *x, char **args)
 	}
 	if (read_full(x->ready[0], &x->pre, sizeof(x->pre)))
 		return exiting ? EXIT_INTR : EXIT_FAIL;
+	/*
+	 * The child is blocked now: its faults in /proc and its module row
+	 * are read at the same point, so "from execve on" is one window for
+	 * both (its own getrusage() came a few faults earlier).
+	 */
+	proc_faults(x->pid, 0, &x->pre);
 	if (x->ct && ct_read_table("tasks", &x->ct_pre))
 		x->ct = false;
 	x->go_ns = now_ns();

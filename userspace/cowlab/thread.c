@@ -232,7 +232,7 @@ static void models_notes(const struct thread_cli *cli)
 			    THREAD_RUNS, cli->count, ILT_CLOCK_NAME);
 	if (want(cli, TS_MEMORY))
 		report_note("mem_per_unit: process = USS (Private_Clean + Private_Dirty) of an "
-			    "idle child; threads = this process's VmRSS growth per idle "
+			    "idle child; threads = this process's Rss growth per idle "
 			    "thread. Kernel memory (task_struct, the 16 KiB kernel stack, page "
 			    "tables) is not in RSS: a kernel thread costs about 20 KiB more "
 			    "there, a user thread nothing.");
