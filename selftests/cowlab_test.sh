@@ -138,5 +138,12 @@ run tasks --pid 1
 ok "tasks --pid 1: init's row" "1 init" \
 	"$(q '.rows[0] | "\(.pid) \(.comm)"')"
 
+run processes --pid 1
+ok "processes --pid 1: init, one task" "1 init 1" \
+	"$(q '.rows[0] | "\(.pid) \(.comm) \(.tasks)"')"
+run stats
+ok "stats: the module's version" "0.1.0" \
+	"$(q '.rows[] | select(.name == "version") | .value')"
+
 echo "1..$n"
 [ "$failed" = 0 ]
