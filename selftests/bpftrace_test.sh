@@ -13,26 +13,8 @@ script=$here/../scripts/bpftrace/cowtrace.bt
 helper=$here/fault_exec_helper
 tasks=/sys/kernel/debug/cowtrace/tasks
 name=fault_exec_help
-n=0
-failed=0
-
-skip()
-{
-	echo "1..0 # SKIP $*"
-	exit 4
-}
-
-ok()
-{
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "# expected $2, got $3"
-		echo "not ok $n $1"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=selftests/ktap.sh
+. "$here/ktap.sh"
 
 # The value of bpftrace's map @$1 for thread $2 (absent: 0).
 bt_value()

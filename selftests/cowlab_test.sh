@@ -12,28 +12,9 @@ set -u
 
 here=$(dirname "$(readlink -f "$0")")
 cowlab=$here/../userspace/cowlab/cowlab
-n=0
-failed=0
+# shellcheck source=selftests/ktap.sh
+. "$here/ktap.sh"
 tmp=
-
-skip()
-{
-	echo "1..0 # SKIP $*"
-	exit 4
-}
-
-# ok NAME EXPECTED ACTUAL
-ok()
-{
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "# expected '$2', got '$3'"
-		echo "not ok $n $1"
-		failed=$((failed + 1))
-	fi
-}
 
 # run ARGS...: cowlab -j ARGS, the document in $tmp/out, status in $rc
 run()

@@ -355,18 +355,26 @@ static char *map_file(int fd, size_t pages, int flags)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-TEST_F(file, private_reads_map_the_page_cache)
+/* Read every page of @p, mapped from the file: one file fault each. */
+static void expect_file_read_faults(struct __test_metadata *_metadata,
+				    char *p, struct ct_row *d)
 {
-	char *p = map_file(self->fd, NPAGES, MAP_PRIVATE);
 	struct measure m;
-	struct ct_row d;
 
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, measure_start(&m));
 	EXPECT_EQ('x' * NPAGES, read_pages(p, NPAGES));
-	ASSERT_EQ(0, measure_end(&m, &d));
-	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULT_FILE]);
-	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULTS]);
+	ASSERT_EQ(0, measure_end(&m, d));
+	EXPECT_EQ(NPAGES, d->c[COWTRACE_FAULT_FILE]);
+	EXPECT_EQ(NPAGES, d->c[COWTRACE_FAULTS]);
+}
+
+TEST_F(file, private_reads_map_the_page_cache)
+{
+	char *p = map_file(self->fd, NPAGES, MAP_PRIVATE);
+	struct ct_row d;
+
+	expect_file_read_faults(_metadata, p, &d);
 	EXPECT_EQ(0, d.c[COWTRACE_FAULT_MAJOR]);
 	EXPECT_EQ(0, d.c[COWTRACE_COW_COPY]);
 }
@@ -418,13 +426,7 @@ TEST_F(file, shared_tmpfs_page_is_writable_from_its_read_fault)
 	struct measure m;
 	struct ct_row d;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, measure_start(&m));
-	read_pages(p, NPAGES);
-	ASSERT_EQ(0, measure_end(&m, &d));
-	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULT_FILE]);
-	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULTS]);
-
+	expect_file_read_faults(_metadata, p, &d);
 	ASSERT_EQ(0, measure_start(&m));
 	write_pages(p, NPAGES);
 	ASSERT_EQ(0, measure_end(&m, &d));
@@ -492,13 +494,7 @@ TEST_F(ext4, shared_write_after_read_is_a_write_notify_fault)
 	struct measure m;
 	struct ct_row d;
 
-	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, measure_start(&m));
-	EXPECT_EQ('x' * NPAGES, read_pages(p, NPAGES));
-	ASSERT_EQ(0, measure_end(&m, &d));
-	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULT_FILE]);
-	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULTS]);
-
+	expect_file_read_faults(_metadata, p, &d);
 	ASSERT_EQ(0, measure_start(&m));
 	write_pages(p, NPAGES);
 	ASSERT_EQ(0, measure_end(&m, &d));

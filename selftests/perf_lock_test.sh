@@ -19,26 +19,8 @@ here=$(dirname "$(readlink -f "$0")")
 workload=$here/locks_test
 locks=/sys/kernel/debug/cowtrace/locks
 control=/sys/kernel/debug/cowtrace/control
-n=0
-failed=0
-
-skip()
-{
-	echo "1..0 # SKIP $*"
-	exit 4
-}
-
-ok()
-{
-	n=$((n + 1))
-	if [ "$2" = "$3" ]; then
-		echo "ok $n $1"
-	else
-		echo "# expected $2, got $3"
-		echo "not ok $n $1"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=selftests/ktap.sh
+. "$here/ktap.sh"
 
 echo "TAP version 13"
 [ "$(id -u)" = 0 ] || skip "must be run as root"

@@ -72,21 +72,11 @@ static const struct ilt_opt ipc_opts[] = {
 static int ipc_word(struct ipc_cli *cli, const char *w)
 {
 	const char *names[IPC_NR_METHODS];
-	int i, m;
+	int i;
 
 	for (i = 0; i < IPC_NR_METHODS; i++)
 		names[i] = ipc_methods[i].name;
-	m = ilt_match(w, names, IPC_NR_METHODS);
-	if (m == ILT_AMBIGUOUS) {
-		p_err("ipc: method '%s' is ambiguous", w);
-		return EXIT_USAGE;
-	}
-	if (m < 0) {
-		p_err("ipc: unknown method '%s' (see 'cowlab ipc help')", w);
-		return EXIT_USAGE;
-	}
-	cli->methods |= 1ul << m;
-	return 0;
+	return ilt_method_word("ipc", w, names, IPC_NR_METHODS, &cli->methods);
 }
 
 /* 0: go on; -1: help shown; else an exit status. */

@@ -105,3 +105,21 @@ int ilt_match(const char *word, const char *const *names, int n)
 	}
 	return found;
 }
+
+int ilt_method_word(const char *obj, const char *word,
+		    const char *const *names, int n, unsigned long *mask)
+{
+	int m = ilt_match(word, names, n);
+
+	if (m == ILT_AMBIGUOUS) {
+		p_err("%s: method '%s' is ambiguous", obj, word);
+		return EXIT_USAGE;
+	}
+	if (m < 0) {
+		p_err("%s: unknown method '%s' (see 'cowlab %s help')", obj,
+		      word, obj);
+		return EXIT_USAGE;
+	}
+	*mask |= 1ul << m;
+	return 0;
+}

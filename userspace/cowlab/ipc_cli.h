@@ -26,5 +26,11 @@ int ilt_next_arg(int argc, char **argv, int *i, const struct ilt_opt *opts,
 		 int nopts, const char **val);
 /* A name by exact match or unique prefix; -1 unknown, ILT_AMBIGUOUS. */
 int ilt_match(const char *word, const char *const *names, int n);
+/*
+ * A METHOD word of object @obj: sets its bit in @mask, or says in one line
+ * that it is unknown or ambiguous and returns EXIT_USAGE.
+ */
+int ilt_method_word(const char *obj, const char *word,
+		    const char *const *names, int n, unsigned long *mask);
 
 #endif /* COWLAB_IPC_CLI_H */

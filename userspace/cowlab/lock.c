@@ -90,22 +90,12 @@ static const struct ilt_opt lock_opts[] = {
 static int lock_word(struct lock_cli *cli, const char *w)
 {
 	const char *names[LOCK_NR_METHODS];
-	int i, m;
+	int i;
 
 	for (i = 0; i < LOCK_NR_METHODS; i++)
 		names[i] = lock_methods[i].name;
-	m = ilt_match(w, names, LOCK_NR_METHODS);
-	if (m == ILT_AMBIGUOUS) {
-		p_err("lock: method '%s' is ambiguous", w);
-		return EXIT_USAGE;
-	}
-	if (m < 0) {
-		p_err("lock: unknown method '%s' (see 'cowlab lock help')", w);
-		return EXIT_USAGE;
-	}
-	cli->methods |= 1ul << m;
 	cli->named = true;
-	return 0;
+	return ilt_method_word("lock", w, names, LOCK_NR_METHODS, &cli->methods);
 }
 
 static int lock_validate(struct lock_cli *cli)
