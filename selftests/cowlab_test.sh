@@ -98,6 +98,14 @@ ok "thread: first LWP id is the pid, 4 tasks" "true 4" \
 ok "thread: crash isolation" "false true" \
 	"$(q '.crash | "\(.main_thread_survived) \(.parent_went_on)"')"
 
+# the kernel sees every fork and pthread_create (20 units x 6 runs, the
+# warm-up included) and no uthread_create
+run thread create --count 20
+ok "thread create: exit status" 0 "$rc"
+ok "thread create: forks and threads the module counted, per model" \
+	"process 120 0, kernel-thread 0 120, user-thread 0 0" \
+	"$(q '[.models[] | "\(.model) \(.k_forks) \(.k_threads)"] | join(", ")')"
+
 # an idle user thread costs the one page of stack it touched: RSS is read
 # from the page tables, so 6.1's lagging VmRSS cannot hide it
 run thread memory --count 50

@@ -132,6 +132,8 @@ struct model_res {
 	int create_err, mem_err, switch_err;
 	struct ilt_series create, sw;
 	double mem;
+	/* What cowtrace.ko counted for this process while it created them. */
+	int64_t k_forks, k_threads;
 };
 
 static const struct table_col model_cols[] = {
@@ -144,6 +146,8 @@ static const struct table_col model_cols[] = {
 	{ "parallel_ns", TABLE_RIGHT },
 	{ "speedup", TABLE_RIGHT },
 	{ "cpus_busy", TABLE_RIGHT },
+	{ "k_forks", TABLE_RIGHT },
+	{ "k_threads", TABLE_RIGHT },
 };
 
 static void cell_series(struct table *t, int err, const struct ilt_series *s)
@@ -157,15 +161,49 @@ static void cell_series(struct table *t, int err, const struct ilt_series *s)
 	table_float(t, ilt_spread_pct(s), 1);
 }
 
+/*
+ * The creations of one model, with the module's forks and threads of this
+ * process around them (-1 without the module): the kernel sees every fork
+ * and every pthread_create, and no uthread_create.
+ */
+static void create_model(const struct thread_cli *cli, int m,
+			 struct model_res *r)
+{
+	struct ct_table before, after;
+	bool ct = ct_available() && !ct_read_table("tasks", &before);
+
+	r->k_forks = -1;
+	r->k_threads = -1;
+	r->create_err = thread_create_cost(m, cli->count, THREAD_RUNS,
+					   &r->create);
+	if (!ct)
+		return;
+	if (!ct_read_table("tasks", &after)) {
+		r->k_forks = ct_delta(&before, &after, getpid(), "forks");
+		r->k_threads = ct_delta(&before, &after, getpid(), "threads");
+		ct_table_free(&after);
+	}
+	ct_table_free(&before);
+}
+
+static void cell_count(struct table *t, int64_t v)
+{
+	if (v < 0)
+		table_null(t);
+	else
+		table_int(t, v);
+}
+
 static void measure_model(const struct thread_cli *cli, int m,
 			  struct model_res *r)
 {
 	r->create_err = -ENODATA;
 	r->mem_err = -ENODATA;
 	r->switch_err = -ENODATA;
+	r->k_forks = -1;
+	r->k_threads = -1;
 	if (want(cli, TS_CREATE) && !exiting)
-		r->create_err = thread_create_cost(m, cli->count, THREAD_RUNS,
-						   &r->create);
+		create_model(cli, m, r);
 	if (want(cli, TS_MEMORY) && !exiting)
 		r->mem_err = thread_memory(m, cli->count, &r->mem);
 	if (want(cli, TS_SWITCH) && !exiting)
@@ -209,6 +247,8 @@ static int models_table(const struct thread_cli *cli)
 			table_float(t, sp.speedup[m], 2);
 			table_float(t, sp.cpus[m], 2);
 		}
+		cell_count(t, r[m].k_forks);
+		cell_count(t, r[m].k_threads);
 		failed += r[m].create_err && r[m].create_err != -ENODATA;
 	}
 	table_end(t);
@@ -228,8 +268,11 @@ static void models_notes(const struct thread_cli *cli)
 		report_note("create_ns: median per unit over %d runs of %ld (after a warm-up), "
 			    "%s. fork copies the page tables and the kernel's process state; "
 			    "pthread_create maps a stack and clones a task; uthread_create "
-			    "takes a stack from its pool, and the kernel sees nothing.",
-			    THREAD_RUNS, cli->count, ILT_CLOCK_NAME);
+			    "takes a stack from its pool, and the kernel sees nothing. "
+			    "k_forks, k_threads: what cowtrace.ko counted for this process "
+			    "while it created them, warm-up included (%d units).",
+			    THREAD_RUNS, cli->count, ILT_CLOCK_NAME,
+			    (THREAD_RUNS + 1) * (int)cli->count);
 	if (want(cli, TS_MEMORY))
 		report_note("mem_per_unit: process = USS (Private_Clean + Private_Dirty) of an "
 			    "idle child; threads = this process's Rss growth per idle "
