@@ -14,20 +14,6 @@
 #define CONTROL		COWTRACE_DEBUGFS_DIR "/control"
 #define MAX_EXITED	"/sys/module/cowtrace/parameters/max_exited"
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	return n < 0 ? n : 0;
-}
-
 /* A value from the stats view, or -1. */
 static long long stat_value(const char *key)
 {
@@ -72,13 +58,13 @@ FIXTURE(control) {
 FIXTURE_SETUP(control)
 {
 	ASSERT_EQ(0, ct_reader_init(&self->r));
-	ASSERT_EQ(0, write_str(CONTROL, "all"));
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "all"));
 }
 
 FIXTURE_TEARDOWN(control)
 {
-	write_str(CONTROL, "all");
-	write_str(MAX_EXITED, "4096");
+	cowtrace_write_file(CONTROL, "all");
+	cowtrace_write_file(MAX_EXITED, "4096");
 }
 
 TEST_F(control, malformed_commands_are_refused)
@@ -94,9 +80,9 @@ TEST_F(control, malformed_commands_are_refused)
 	char text[256];
 	unsigned int i;
 
-	ASSERT_EQ(0, write_str(CONTROL, "pid=1"));
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "pid=1"));
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		EXPECT_EQ(-EINVAL, write_str(CONTROL, bad[i])) {
+		EXPECT_EQ(-EINVAL, cowtrace_write_file(CONTROL, bad[i])) {
 			TH_LOG("accepted '%s'", bad[i]);
 		}
 	}
@@ -109,10 +95,10 @@ TEST_F(control, good_commands_are_taken)
 {
 	char text[256];
 
-	EXPECT_EQ(0, write_str(CONTROL, "comm=cowtrace-x\n"));
+	EXPECT_EQ(0, cowtrace_write_file(CONTROL, "comm=cowtrace-x\n"));
 	ASSERT_LT(0, cowtrace_read_file(CONTROL, text, sizeof(text)));
 	EXPECT_STREQ("filter comm cowtrace-x\n", text);
-	EXPECT_EQ(0, write_str(CONTROL, "  all "));
+	EXPECT_EQ(0, cowtrace_write_file(CONTROL, "  all "));
 	ASSERT_LT(0, cowtrace_read_file(CONTROL, text, sizeof(text)));
 	EXPECT_STREQ("filter all\n", text);
 }
@@ -127,7 +113,7 @@ TEST_F(control, reset_clears_counters_and_exited_rows)
 	ASSERT_EQ(0, ct_read_row(&self->r, pid, &row));
 	EXPECT_STREQ("exited", row.state);
 
-	ASSERT_EQ(0, write_str(CONTROL, "reset"));
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "reset"));
 	EXPECT_EQ(-ENOENT, ct_read_row(&self->r, pid, &row));
 	EXPECT_EQ(0, stat_value("tasks_exited"));
 	EXPECT_EQ(0, stat_value("evictions"));
@@ -161,7 +147,7 @@ TEST_F(control, pid_filter_tracks_the_task_and_its_descendants)
 		      sizeof(grandchild));
 	}
 	snprintf(cmd, sizeof(cmd), "pid=%d", child);
-	ASSERT_EQ(0, write_str(CONTROL, cmd));
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, cmd));
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	ASSERT_EQ(sizeof(grandchild), read(report[0], &grandchild,
 					   sizeof(grandchild)));
@@ -190,7 +176,7 @@ TEST_F(control, comm_filter_tracks_new_tasks_of_that_name)
 	unsigned int rows = 0;
 	char *line;
 
-	ASSERT_EQ(0, write_str(CONTROL, "comm=ct-comm-filter"));
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "comm=ct-comm-filter"));
 	ASSERT_LT(0, run_child(rename_and_fork));
 	ASSERT_LT(0, cowtrace_read_file(COWTRACE_DEBUGFS_DIR "/tasks", text,
 					sizeof(text)));
@@ -215,8 +201,8 @@ TEST_F(control, exited_rows_are_capped_and_evicted_oldest_first)
 	struct ct_row row;
 	int i;
 
-	ASSERT_EQ(0, write_str(MAX_EXITED, "100"));
-	ASSERT_EQ(0, write_str(CONTROL, "reset"));
+	ASSERT_EQ(0, cowtrace_write_file(MAX_EXITED, "100"));
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "reset"));
 	for (i = 0; i < STORM; i++) {
 		pid = run_child(nothing);
 		ASSERT_LT(0, pid);
@@ -229,9 +215,9 @@ TEST_F(control, exited_rows_are_capped_and_evicted_oldest_first)
 	EXPECT_EQ(-ENOENT, ct_read_row(&self->r, first, &row));
 	EXPECT_EQ(0, ct_read_row(&self->r, last, &row));
 	/* A lower cap evicts at once; an invalid one is refused. */
-	ASSERT_EQ(0, write_str(MAX_EXITED, "10"));
+	ASSERT_EQ(0, cowtrace_write_file(MAX_EXITED, "10"));
 	EXPECT_EQ(10, stat_value("tasks_exited"));
-	EXPECT_EQ(-EINVAL, write_str(MAX_EXITED, "ten"));
+	EXPECT_EQ(-EINVAL, cowtrace_write_file(MAX_EXITED, "ten"));
 	EXPECT_EQ(10, stat_value("max_exited"));
 }
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -41,6 +42,29 @@ static inline ssize_t cowtrace_read_file(const char *path, char *buf,
 		return n;
 	buf[len] = '\0';
 	return len;
+}
+
+/*
+ * Write @s to @path in one write(), as "echo -n s > path" does: 0, or
+ * -errno (the error a control file or parameter refused it with), or -EIO
+ * for a short write.
+ */
+static inline int cowtrace_write_file(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return n;
+	return (size_t)n == len ? 0 : -EIO;
 }
 
 #endif /* COWTRACE_CT_FILE_H */

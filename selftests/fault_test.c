@@ -290,38 +290,32 @@ TEST(each_thread_has_its_own_row)
 	}
 }
 
-/* A tmpfs file of @pages pages, all in the page cache; -1 on failure. */
-static int make_file(size_t pages)
+/*
+ * An unlinked file of @pages pages of 'x' in @dir, all in the page cache;
+ * -1 on failure.
+ */
+static int make_file(const char *dir, size_t pages)
 {
-	char path[] = "/tmp/cowtrace-XXXXXX";
-	char page[4096];
+	char path[64], page[4096];
 	size_t i;
 	int fd;
 
+	snprintf(path, sizeof(path), "%s/cowtrace-XXXXXX", dir);
 	fd = mkstemp(path);
 	if (fd < 0)
 		return -1;
 	unlink(path);
 	memset(page, 'x', sizeof(page));
-	for (i = 0; i < pages * (page_size / sizeof(page)); i++)
-		if (write(fd, page, sizeof(page)) != sizeof(page))
+	for (i = 0; i < pages * (page_size / sizeof(page)); i++) {
+		if (write(fd, page, sizeof(page)) != sizeof(page)) {
+			close(fd);
 			return -1;
+		}
+	}
 	return fd;
 }
 
 #define FAULT_AROUND	"/sys/kernel/debug/fault_around_bytes"
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
-	close(fd);
-	return ok ? 0 : -1;
-}
 
 /*
  * File faults with fault-around off (one page per fault), unless a test
@@ -336,14 +330,14 @@ FIXTURE_SETUP(file)
 {
 	ASSERT_LT(0, cowtrace_read_file(FAULT_AROUND, self->saved,
 					sizeof(self->saved)));
-	ASSERT_EQ(0, write_file(FAULT_AROUND, "4096"));
-	self->fd = make_file(NPAGES);
+	ASSERT_EQ(0, cowtrace_write_file(FAULT_AROUND, "4096"));
+	self->fd = make_file("/tmp", NPAGES);
 	ASSERT_LE(0, self->fd);
 }
 
 FIXTURE_TEARDOWN(file)
 {
-	write_file(FAULT_AROUND, self->saved);
+	cowtrace_write_file(FAULT_AROUND, self->saved);
 	close(self->fd);
 }
 
@@ -458,7 +452,6 @@ static const char *const ext4_commands[] = {
 
 FIXTURE_SETUP(ext4)
 {
-	char page[4096];
 	size_t i;
 
 	ASSERT_LT(0, cowtrace_read_file(FAULT_AROUND, self->saved,
@@ -468,12 +461,9 @@ FIXTURE_SETUP(ext4)
 			SKIP(return, "no ext4 on a loop device: '%s' failed",
 			     ext4_commands[i]);
 	self->mounted = true;
-	ASSERT_EQ(0, write_file(FAULT_AROUND, "4096"));
-	self->fd = open(EXT4_DIR "/file", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ASSERT_EQ(0, cowtrace_write_file(FAULT_AROUND, "4096"));
+	self->fd = make_file(EXT4_DIR, NPAGES);
 	ASSERT_LE(0, self->fd);
-	memset(page, 'x', sizeof(page));
-	for (i = 0; i < NPAGES * (page_size / sizeof(page)); i++)
-		ASSERT_EQ(sizeof(page), write(self->fd, page, sizeof(page)));
 	/* Clean pages: the writes below are the first since writeback. */
 	ASSERT_EQ(0, fsync(self->fd));
 }
@@ -482,7 +472,7 @@ FIXTURE_TEARDOWN(ext4)
 {
 	if (!self->mounted)
 		return;
-	write_file(FAULT_AROUND, self->saved);
+	cowtrace_write_file(FAULT_AROUND, self->saved);
 	close(self->fd);
 	if (system("umount " EXT4_DIR "; rm -f " EXT4_IMG))
 		TH_LOG("cleanup of %s failed", EXT4_DIR);
@@ -515,7 +505,7 @@ TEST_F(file, fault_around_maps_sixteen_pages_per_fault)
 	struct ct_row d;
 	char *area, *p;
 
-	ASSERT_EQ(0, write_file(FAULT_AROUND, "65536"));
+	ASSERT_EQ(0, cowtrace_write_file(FAULT_AROUND, "65536"));
 	area = mmap(NULL, len + window, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, area);

@@ -26,18 +26,6 @@
 
 static char text[1 << 21];
 
-static int write_control(const char *s)
-{
-	int fd = open(CONTROL, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 /* The first line after the column line of the section named @title. */
 static char *section(char *view, const char *title)
 {
@@ -156,7 +144,7 @@ FIXTURE_SETUP(locks)
 	snprintf(self->path, sizeof(self->path), "/tmp/cowtrace-locks-XXXXXX");
 	make_file(self->path);
 	ASSERT_EQ(0, access(self->path, F_OK));
-	ASSERT_EQ(0, write_control("locks reset"));
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "locks reset"));
 }
 
 FIXTURE_TEARDOWN(locks)
@@ -277,7 +265,7 @@ TEST_F(locks, reset_forgets_file_locks)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, flock(fd, LOCK_EX));
 	ASSERT_EQ(0, file_row(self->path, getpid(), "flock", &r));
-	ASSERT_EQ(0, write_control("locks reset\n"));
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "locks reset\n"));
 	EXPECT_EQ(-1, file_row(self->path, getpid(), "flock", &r));
 	close(fd);
 }
@@ -391,7 +379,7 @@ TEST(mmap_threads_contend_on_the_mmap_lock)
 {
 	struct cn_sums c;
 
-	ASSERT_EQ(0, write_control("locks reset"));
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "locks reset"));
 	run_threads(mapper, &map_rounds, MAPPERS);
 	ASSERT_EQ(0, read_contention(&c, getpid()));
 	TH_LOG("rwsem:W %llu (%llu ns), rwsem:R %llu, ours %llu of %llu",
@@ -426,7 +414,7 @@ TEST(pipe_writers_contend_on_the_pipe_mutex)
 	pid_t reader;
 
 	ASSERT_EQ(0, pipe(p));
-	ASSERT_EQ(0, write_control("locks reset"));
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "locks reset"));
 	reader = fork();
 	ASSERT_LE(0, reader);
 	if (reader == 0) {
@@ -454,7 +442,7 @@ TEST(contention_reset_clears)
 	struct cn_sums c;
 
 	run_threads(mapper, &map_rounds, MAPPERS);
-	ASSERT_EQ(0, write_control("locks reset"));
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "locks reset"));
 	ASSERT_EQ(0, read_contention(&c, getpid()));
 	EXPECT_EQ(0, c.ours.count);
 }
