@@ -151,8 +151,9 @@ static void ct_fl_account(struct ct_fl_row *r, int ret)
 	}
 }
 
-static void ct_fl_event(struct inode *inode, struct file_lock *fl, int ret,
-			bool final)
+/* One try to take a lock: flock_lock_inode and posix_lock_inode alike. */
+static void ct_fl_try(void *data, struct inode *inode, struct file_lock *fl,
+		      int ret)
 {
 	unsigned int flags = ct_fl_flags(fl);
 	enum ct_fl_type type;
@@ -171,37 +172,29 @@ static void ct_fl_event(struct inode *inode, struct file_lock *fl, int ret,
 		return;
 	raw_spin_lock_irqsave(&ct_fl_lock, irqflags);
 	r = ct_fl_row(inode, type);
-	if (r && !final)
+	if (r)
 		ct_fl_account(r, ret);
-	else if (r && ret < 0 && ret != -EAGAIN)
-		ct_fl_wait_end(r);
 	raw_spin_unlock_irqrestore(&ct_fl_lock, irqflags);
 }
 
-static void ct_fl_flock(void *data, struct inode *inode, struct file_lock *fl,
-			int ret)
-{
-	ct_fl_event(inode, fl, ret, false);
-}
-
-static void ct_fl_posix(void *data, struct inode *inode, struct file_lock *fl,
-			int ret)
-{
-	ct_fl_event(inode, fl, ret, false);
-}
-
-/* The result of the whole fcntl(): it only closes an interrupted wait. */
+/*
+ * The result of the whole fcntl(). Its try was counted by posix_lock_inode;
+ * only an error that no try reported (a signal during the wait) is news,
+ * and accounting it closes that wait.
+ */
 static void ct_fl_setlk(void *data, struct inode *inode, struct file_lock *fl,
 			int ret)
 {
-	ct_fl_event(inode, fl, ret, true);
+	if (ret >= 0 || ret == -EAGAIN)
+		return;
+	ct_fl_try(data, inode, fl, ret);
 }
 
 static struct ct_hook ct_fl_hooks[] = {
 	{ .type = CT_HOOK_TRACEPOINT, .names = { "flock_lock_inode" },
-	  .tp_probe = ct_fl_flock },
+	  .tp_probe = ct_fl_try },
 	{ .type = CT_HOOK_TRACEPOINT, .names = { "posix_lock_inode" },
-	  .tp_probe = ct_fl_posix },
+	  .tp_probe = ct_fl_try },
 	{ .type = CT_HOOK_TRACEPOINT, .names = { "fcntl_setlk" },
 	  .tp_probe = ct_fl_setlk },
 };
