@@ -120,14 +120,18 @@ void ilt_kill(pid_t pid)
 	ilt_wait(pid, NULL);
 }
 
-int ilt_tmpdir(char *buf, size_t len, const char *tag)
+const char *ilt_tmp_base(void)
 {
 	const char *base = getenv("TMPDIR");
+
+	return base && *base ? base : "/tmp";
+}
+
+int ilt_tmpdir(char *buf, size_t len, const char *tag)
+{
 	int n;
 
-	if (!base || !*base)
-		base = "/tmp";
-	n = snprintf(buf, len, "%s/cowlab-%s.XXXXXX", base, tag);
+	n = snprintf(buf, len, "%s/cowlab-%s.XXXXXX", ilt_tmp_base(), tag);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	if (!mkdtemp(buf))

@@ -75,8 +75,10 @@ pid_t ilt_wait(pid_t pid, int *status);
 /* Kill (SIGKILL) and reap a child, e.g. on an error path. */
 void ilt_kill(pid_t pid);
 
+/* Where temporary files go: $TMPDIR, or /tmp. */
+const char *ilt_tmp_base(void);
 /*
- * Temporary directory under $TMPDIR (or /tmp), registered for cleanup;
+ * Temporary directory under ilt_tmp_base(), registered for cleanup;
  * 0 or a negative errno.
  */
 int ilt_tmpdir(char *buf, size_t len, const char *tag);

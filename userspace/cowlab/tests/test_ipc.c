@@ -3,36 +3,15 @@
  * Unit tests of the ipc engine: every method delivers every message
  * intact, the limits are reported as errors, and nothing is left behind.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "ipc_common.h"
+#include "leftovers.h"
 #include "ipc_engine.h"
-
-/* Entries in @dir whose name starts with @prefix. */
-static int count_prefixed(const char *dir, const char *prefix)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		n += !strncmp(e->d_name, prefix, strlen(prefix));
-	closedir(d);
-	return n;
-}
-
-static const char *tmp_base(void)
-{
-	const char *t = getenv("TMPDIR");
-
-	return t && *t ? t : "/tmp";
-}
 
 TEST(method_names)
 {
@@ -134,13 +113,13 @@ TEST(nothing_left_behind)
 {
 	struct ipc_params p = { .size = 16, .count = 20, .runs = 1,
 				.warmup = 1 };
-	int fifo = count_prefixed(tmp_base(), "cowlab-fifo");
+	int fifo = count_prefixed(ilt_tmp_base(), "cowlab-fifo");
 	int shm = count_prefixed("/dev/shm", "cowlab-ipc");
 	struct ipc_result r;
 
 	ASSERT_EQ(0, ipc_run(IPC_FIFO, &p, &r));
 	ASSERT_EQ(0, ipc_run(IPC_POSIX_SHM_FUTEX, &p, &r));
-	EXPECT_EQ(fifo, count_prefixed(tmp_base(), "cowlab-fifo"));
+	EXPECT_EQ(fifo, count_prefixed(ilt_tmp_base(), "cowlab-fifo"));
 	EXPECT_EQ(shm, count_prefixed("/dev/shm", "cowlab-ipc"));
 }
 

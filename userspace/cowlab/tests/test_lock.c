@@ -4,34 +4,14 @@
  * procs x count, the unprotected ones never above it, and the module's
  * file-lock view is parsed by column name.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kselftest_harness.h"
+#include "ipc_common.h"
+#include "leftovers.h"
 #include "lock_engine.h"
-
-static int count_prefixed(const char *dir, const char *prefix)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)))
-		n += !strncmp(e->d_name, prefix, strlen(prefix));
-	closedir(d);
-	return n;
-}
-
-static const char *tmp_base(void)
-{
-	const char *t = getenv("TMPDIR");
-
-	return t && *t ? t : "/tmp";
-}
 
 static void run_exact(struct __test_metadata *_metadata, int m, int procs,
 		      long count, bool threads)
@@ -128,12 +108,12 @@ TEST(checks)
 TEST(nothing_left_behind)
 {
 	struct lock_params p = { .procs = 2, .count = 50 };
-	int before = count_prefixed(tmp_base(), "cowlab-lock");
+	int before = count_prefixed(ilt_tmp_base(), "cowlab-lock");
 	struct lock_result r;
 
 	ASSERT_EQ(0, lock_run(LOCK_LOCKFILE, &p, &r));
 	ASSERT_EQ(0, lock_run(LOCK_FLOCK, &p, &r));
-	EXPECT_EQ(before, count_prefixed(tmp_base(), "cowlab-lock"));
+	EXPECT_EQ(before, count_prefixed(ilt_tmp_base(), "cowlab-lock"));
 }
 
 static const char kview[] =
