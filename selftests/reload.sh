@@ -5,7 +5,10 @@
 # the module and its debugfs directory must be gone; after every load both
 # must be back. Then LOADED times (default 5) under load: readers of every view in
 # a loop, tasks forking, file locks and the kernel's own locks contended,
-# while the module goes and comes back. Leaves the module loaded, as it
+# while the module goes and comes back. Then STORM times (default 25) while
+# tasks are born, fault, start threads and exit on every CPU, with every
+# view read as root and /proc/cowtrace as nobody all along: once the storm
+# is over, no row of it may still be alive. Leaves the module loaded, as it
 # found it. KTAP output; vm-run fails the run if the kernel logged a warning
 # or an oops meanwhile.
 
@@ -14,6 +17,9 @@ set -u
 ko=${1:-}
 count=${2:-20}
 loaded=${3:-5}
+storms=${4:-25}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+storm_bin=$here/lifecycle_storm
 dir=/sys/kernel/debug/cowtrace
 name="reload $count times"
 
@@ -52,11 +58,11 @@ load_start()
 }
 
 if [ -z "$ko" ] || [ ! -f "$ko" ]; then
-	echo "usage: reload.sh MODULE.ko [COUNT [LOADED]]" >&2
+	echo "usage: reload.sh MODULE.ko [COUNT [LOADED [STORM]]]" >&2
 	exit 2
 fi
 echo "TAP version 13"
-echo "1..2"
+echo "1..3"
 test=1
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP must be run as root"; exit 4; }
 [ -d /sys/module/cowtrace ] || fail "cowtrace.ko is not loaded at the start"
@@ -83,3 +89,47 @@ for round in $(seq "$loaded"); do
 		fail "no contention section in round $round"
 done
 echo "ok 2 $name"
+
+test=3
+name="reload $storms times during a fork, thread and exit storm"
+[ -x "$storm_bin" ] || fail "no $storm_bin: build the selftests"
+kill $pids 2>/dev/null
+wait $pids 2>/dev/null
+pids=
+# Readers that never stop: root reads every view, nobody /proc/cowtrace
+# (whose rows it may only see by the credentials of their tasks, which it
+# looks at while they exit).
+(while :; do
+	cat $dir/tasks $dir/processes $dir/stats $dir/locks >/dev/null 2>&1
+done) &
+pids="$pids $!"
+for i in 1 2; do
+	(while :; do
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+			cat /proc/cowtrace >/dev/null 2>&1
+	done) &
+	pids="$pids $!"
+done
+for round in $(seq "$storms"); do
+	"$storm_bin" 2 &
+	storm=$!
+	sleep 0.3
+	unload || fail "rmmod kept failing in storm round $round"
+	insmod "$ko" || fail "insmod failed in storm round $round"
+	sleep 0.5
+	kill -TERM $storm
+	wait $storm || fail "the storm did not end cleanly in round $round"
+	# Every task of the storm is reaped: none of its rows is alive.
+	stale=$(awk '$3 == "lifecycle_storm" && $4 == "alive" { print $1 }' \
+		$dir/tasks | paste -sd' ')
+	[ -z "$stale" ] ||
+		fail "rows alive for tasks that exited, round $round: $stale"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		cat /proc/cowtrace >/dev/null ||
+		fail "nobody cannot read /proc/cowtrace in round $round"
+	for f in tasks processes stats kthreads locks control version; do
+		cat $dir/$f >/dev/null || fail "cannot read $f in round $round"
+	done
+	echo "# storm round $round done at ${SECONDS} s"
+done
+echo "ok 3 $name"
