@@ -244,20 +244,23 @@ static int ct_thp_wp_return(struct kretprobe_instance *ri,
 		},							\
 	}
 
+/*
+ * The classifiers attach first and the fault bracket last (and detach in
+ * reverse): a fault is counted only while every marker it could leave is
+ * being left, never stored with a kind that a missing classifier decided.
+ */
 enum {
-	CT_HOOK_HMF,
 	CT_HOOK_WP,
 	CT_HOOK_REUSE,
 	CT_HOOK_NEW_ANON,
 	CT_HOOK_SWAP,
 	CT_HOOK_THP_ANON,
 	CT_HOOK_THP_WP,
+	CT_HOOK_HMF,
 	CT_NR_FAULT_HOOKS
 };
 
 static struct ct_hook ct_fault_hooks[CT_NR_FAULT_HOOKS] = {
-	[CT_HOOK_HMF] = CT_KRETPROBE("handle_mm_fault", ct_hmf_entry,
-				     ct_hmf_return, sizeof(struct ct_fault)),
 	[CT_HOOK_WP] = CT_KPROBE("do_wp_page", NULL, ct_wp_pre),
 	[CT_HOOK_REUSE] = CT_KPROBE("wp_page_reuse", NULL, ct_reuse_pre),
 	/* 6.1 installs a new anonymous page by page, 6.12 by folio. */
@@ -269,6 +272,8 @@ static struct ct_hook ct_fault_hooks[CT_NR_FAULT_HOOKS] = {
 					  ct_thp_entry, ct_thp_anon_return, 0),
 	[CT_HOOK_THP_WP] = CT_KRETPROBE("do_huge_pmd_wp_page", ct_thp_entry,
 					ct_thp_wp_return, 0),
+	[CT_HOOK_HMF] = CT_KRETPROBE("handle_mm_fault", ct_hmf_entry,
+				     ct_hmf_return, sizeof(struct ct_fault)),
 };
 
 /* Which columns are right given what attached: shown as "-" otherwise. */

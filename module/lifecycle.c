@@ -51,11 +51,16 @@ static void ct_exit(void *data, struct task_struct *task)
 		.required = true,					\
 	}
 
-/* Without them rows would be wrong or never freed: all are required. */
+/*
+ * Without them rows would be wrong or never freed: all are required.
+ * Attached in this order and detached in reverse, so that no task gets a
+ * row while its exit could go unseen: a task born and gone between the
+ * attaching of newtask and of exit would keep a row marked alive.
+ */
 static struct ct_hook ct_lifecycle_hooks[] = {
-	CT_TRACEPOINT("task_newtask", ct_newtask),
-	CT_TRACEPOINT("sched_process_exec", ct_exec),
 	CT_TRACEPOINT("sched_process_exit", ct_exit),
+	CT_TRACEPOINT("sched_process_exec", ct_exec),
+	CT_TRACEPOINT("task_newtask", ct_newtask),
 };
 
 void ct_lifecycle_show_hooks(struct seq_file *m)

@@ -13,8 +13,11 @@
 #include "task.h"
 
 /*
- * State first, then the files that show it, then the hooks that fill it:
- * on the way out the hooks go first, so nothing writes to what is freed.
+ * State first, then the hooks that fill it, then the files that show it:
+ * no reader sees the table before every hook is attached. On the way out
+ * the files go first (removing one waits for the reads in progress), so no
+ * reader looks at a row while the hooks that keep it true are detached,
+ * and the state goes last, when nothing can reach it.
  */
 static int __init cowtrace_init(void)
 {
@@ -23,52 +26,52 @@ static int __init cowtrace_init(void)
 	ret = cowtrace_task_init();
 	if (ret)
 		return ret;
-	ret = cowtrace_debugfs_init();
+	ret = cowtrace_contention_init();
 	if (ret)
 		goto out_free_tasks;
+	ret = cowtrace_filelock_init();
+	if (ret)
+		goto out_detach_contention;
+	ret = cowtrace_lifecycle_init();
+	if (ret)
+		goto out_detach_filelock;
+	ret = cowtrace_fault_init();
+	if (ret)
+		goto out_detach_lifecycle;
+	ret = cowtrace_debugfs_init();
+	if (ret)
+		goto out_detach_fault;
 	ret = cowtrace_views_init();
 	if (ret)
 		goto out_remove_debugfs;
 	ret = cowtrace_control_init();
 	if (ret)
 		goto out_remove_debugfs;
-	ret = cowtrace_procfs_init();
-	if (ret)
-		goto out_remove_debugfs;
 	ret = cowtrace_kthreads_init();
 	if (ret)
-		goto out_remove_procfs;
-	ret = cowtrace_contention_init();
-	if (ret)
-		goto out_remove_procfs;
-	ret = cowtrace_filelock_init();
-	if (ret)
-		goto out_detach_contention;
+		goto out_remove_debugfs;
 	ret = cowtrace_locks_init();
 	if (ret)
-		goto out_detach_filelock;
-	ret = cowtrace_lifecycle_init();
+		goto out_remove_debugfs;
+	ret = cowtrace_procfs_init();
 	if (ret)
 		goto out_remove_locks;
-	ret = cowtrace_fault_init();
-	if (ret)
-		goto out_detach_lifecycle;
 
 	pr_info("version %s loaded\n", COWTRACE_VERSION);
 	return 0;
 
-out_detach_lifecycle:
-	cowtrace_lifecycle_exit();
 out_remove_locks:
 	cowtrace_locks_exit();
+out_remove_debugfs:
+	cowtrace_debugfs_exit();
+out_detach_fault:
+	cowtrace_fault_exit();
+out_detach_lifecycle:
+	cowtrace_lifecycle_exit();
 out_detach_filelock:
 	cowtrace_filelock_exit();
 out_detach_contention:
 	cowtrace_contention_exit();
-out_remove_procfs:
-	cowtrace_procfs_exit();
-out_remove_debugfs:
-	cowtrace_debugfs_exit();
 out_free_tasks:
 	cowtrace_task_exit();
 	return ret;
@@ -76,13 +79,13 @@ out_free_tasks:
 
 static void __exit cowtrace_exit(void)
 {
+	cowtrace_procfs_exit();
+	cowtrace_locks_exit();
+	cowtrace_debugfs_exit();
 	cowtrace_fault_exit();
 	cowtrace_lifecycle_exit();
-	cowtrace_locks_exit();
 	cowtrace_filelock_exit();
 	cowtrace_contention_exit();
-	cowtrace_procfs_exit();
-	cowtrace_debugfs_exit();
 	cowtrace_task_exit();
 	pr_info("unloaded\n");
 }

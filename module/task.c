@@ -4,19 +4,24 @@
  *
  * The fault path finds the current task's row by task pointer in an RCU
  * hash and never takes a lock. ct_lock only orders the writers: new rows,
- * exits, resets. It is a raw spinlock taken with interrupts off because the
- * newtask and exit hooks, and rows made on a task's first fault, run in
- * atomic context.
+ * exits, resets. The newtask and exit hooks, and rows made on a task's
+ * first fault, run in atomic context: rows are allocated before the lock is
+ * taken, without waiting and without the emergency reserves.
  *
- * A live row is freed only by its own task's exit, so a fault in progress,
- * which may sleep, can keep using its row. Rows of exited tasks stay for
- * their numbers to be read, up to max_exited of them, oldest evicted first.
- * Every row is on ct_all; the views show the tracked ones.
+ * A live row holds a reference on its task, taken when the row is made and
+ * dropped at the task's exit (or at unload, for tasks still running then),
+ * so a reader that found ct->task set may look at the task under RCU even
+ * if it is exiting meanwhile. A live row is freed only by its own task's
+ * exit, so a fault in progress, which may sleep, can keep using its row.
+ * Rows of exited tasks stay for their numbers to be read, up to max_exited
+ * of them, oldest evicted first. Every row is on ct_all; the views show the
+ * tracked ones.
  */
 #include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -24,6 +29,8 @@
 #include "task.h"
 
 static unsigned int max_exited = 4096;
+/* The bound on the table's memory: about 16 MiB of exited rows at most. */
+#define CT_MAX_EXITED_LIMIT	65536
 
 const char *const ct_counter_names[] = { COWTRACE_COUNTER_NAMES };
 static_assert(ARRAY_SIZE(ct_counter_names) == COWTRACE_NR_COUNTERS);
@@ -32,7 +39,7 @@ static_assert(ARRAY_SIZE(ct_counter_names) == COWTRACE_NR_COUNTERS);
 static DEFINE_HASHTABLE(ct_live, CT_LIVE_BITS);
 LIST_HEAD(ct_all);
 static LIST_HEAD(ct_exited);
-static DEFINE_RAW_SPINLOCK(ct_lock);
+static DEFINE_SPINLOCK(ct_lock);
 
 static unsigned int ct_nr_live;
 static unsigned int ct_nr_exited;
@@ -92,11 +99,12 @@ struct ct_task *ct_task_add(struct task_struct *task, bool tracked)
 	struct ct_task *ct;
 	unsigned long flags;
 
-	ct = kzalloc(sizeof(*ct), GFP_ATOMIC | __GFP_NOWARN);
+	ct = kzalloc(sizeof(*ct), GFP_NOWAIT | __GFP_NOWARN);
 	if (!ct) {
 		atomic64_inc(&ct_alloc_failures);
 		return NULL;
 	}
+	get_task_struct(task);
 	ct->task = task;
 	ct->pid = task->pid;
 	ct->tgid = task->tgid;
@@ -104,11 +112,11 @@ struct ct_task *ct_task_add(struct task_struct *task, bool tracked)
 	strscpy(ct->comm, task->comm, sizeof(ct->comm));
 	INIT_LIST_HEAD(&ct->exited);
 
-	raw_spin_lock_irqsave(&ct_lock, flags);
+	spin_lock_irqsave(&ct_lock, flags);
 	hash_add_rcu(ct_live, &ct->live, (unsigned long)task);
 	list_add_tail_rcu(&ct->all, &ct_all);
 	ct_nr_live++;
-	raw_spin_unlock_irqrestore(&ct_lock, flags);
+	spin_unlock_irqrestore(&ct_lock, flags);
 	return ct;
 }
 
@@ -194,7 +202,7 @@ void ct_task_exit(struct task_struct *task)
 
 	strscpy(ct->comm, task->comm, sizeof(ct->comm));
 	ct_task_save_creds(ct, task);
-	raw_spin_lock_irqsave(&ct_lock, flags);
+	spin_lock_irqsave(&ct_lock, flags);
 	hash_del_rcu(&ct->live);
 	/* Its credentials are saved before it is seen as exited. */
 	smp_store_release(&ct->task, NULL);
@@ -206,7 +214,13 @@ void ct_task_exit(struct task_struct *task)
 	} else {
 		ct_task_free(ct);
 	}
-	raw_spin_unlock_irqrestore(&ct_lock, flags);
+	spin_unlock_irqrestore(&ct_lock, flags);
+	/*
+	 * Never the last reference: the exiting task holds its own until it
+	 * is reaped, and that frees it only after an RCU grace period, so a
+	 * reader that saw ct->task set is safe.
+	 */
+	put_task_struct(task);
 }
 
 /* Lowering the cap at run time evicts down to it at once. */
@@ -219,10 +233,12 @@ static int ct_set_max_exited(const char *val, const struct kernel_param *kp)
 	ret = kstrtouint(val, 0, &cap);
 	if (ret)
 		return ret;
-	raw_spin_lock_irqsave(&ct_lock, flags);
+	if (cap > CT_MAX_EXITED_LIMIT)
+		return -EINVAL;
+	spin_lock_irqsave(&ct_lock, flags);
 	max_exited = cap;
 	ct_task_evict_excess();
-	raw_spin_unlock_irqrestore(&ct_lock, flags);
+	spin_unlock_irqrestore(&ct_lock, flags);
 	return 0;
 }
 
@@ -232,7 +248,7 @@ static const struct kernel_param_ops ct_max_exited_ops = {
 };
 module_param_cb(max_exited, &ct_max_exited_ops, &max_exited, 0644);
 MODULE_PARM_DESC(max_exited,
-		 "Rows of exited tasks kept; past this the oldest is evicted");
+		 "Rows of exited tasks kept (at most 65536); past this the oldest is evicted");
 
 /* Caller holds ct_lock. */
 static void ct_task_clear_locked(void)
@@ -253,9 +269,9 @@ void ct_task_reset(void)
 {
 	unsigned long flags;
 
-	raw_spin_lock_irqsave(&ct_lock, flags);
+	spin_lock_irqsave(&ct_lock, flags);
 	ct_task_clear_locked();
-	raw_spin_unlock_irqrestore(&ct_lock, flags);
+	spin_unlock_irqrestore(&ct_lock, flags);
 }
 
 /*
@@ -267,7 +283,7 @@ void ct_task_set_filter(enum ct_filter_kind kind, pid_t pid, const char *comm)
 	struct ct_task *ct;
 	unsigned long flags;
 
-	raw_spin_lock_irqsave(&ct_lock, flags);
+	spin_lock_irqsave(&ct_lock, flags);
 	WRITE_ONCE(ct_filter.kind, kind);
 	WRITE_ONCE(ct_filter.pid, pid);
 	strscpy_pad(ct_filter.comm, comm ? comm : "", sizeof(ct_filter.comm));
@@ -276,14 +292,14 @@ void ct_task_set_filter(enum ct_filter_kind kind, pid_t pid, const char *comm)
 	list_for_each_entry(ct, &ct_all, all)
 		WRITE_ONCE(ct->tracked, ct->task && ct_task_matches(ct->task));
 	rcu_read_unlock();
-	raw_spin_unlock_irqrestore(&ct_lock, flags);
+	spin_unlock_irqrestore(&ct_lock, flags);
 }
 
 void ct_task_stats(struct ct_task_stats *st)
 {
 	unsigned long flags;
 
-	raw_spin_lock_irqsave(&ct_lock, flags);
+	spin_lock_irqsave(&ct_lock, flags);
 	st->live = ct_nr_live;
 	st->exited = ct_nr_exited;
 	st->evictions = ct_evictions;
@@ -291,7 +307,7 @@ void ct_task_stats(struct ct_task_stats *st)
 	st->filter_pid = ct_filter.pid;
 	strscpy(st->filter_comm, ct_filter.comm, sizeof(st->filter_comm));
 	st->max_exited = max_exited;
-	raw_spin_unlock_irqrestore(&ct_lock, flags);
+	spin_unlock_irqrestore(&ct_lock, flags);
 	st->alloc_failures = atomic64_read(&ct_alloc_failures);
 }
 
@@ -300,13 +316,15 @@ int cowtrace_task_init(void)
 	return 0;
 }
 
-/* Every hook is gone by now: nothing else can reach a row. */
+/* Every hook and every file is gone by now: nothing else can reach a row. */
 void cowtrace_task_exit(void)
 {
 	struct ct_task *ct, *tmp;
 
 	list_for_each_entry_safe(ct, tmp, &ct_all, all) {
 		list_del(&ct->all);
+		if (ct->task)
+			put_task_struct(ct->task);
 		kfree(ct);
 	}
 	hash_init(ct_live);
