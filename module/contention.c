@@ -142,6 +142,7 @@ static struct ct_cn_sym *ct_cn_syms;
 static u32 ct_cn_gen;
 static atomic64_t ct_cn_nested = ATOMIC64_INIT(0);
 static atomic64_t ct_cn_sleepers_full = ATOMIC64_INIT(0);
+static atomic64_t ct_cn_abandoned = ATOMIC64_INIT(0);
 
 static enum ct_cn_kind ct_cn_kind(u32 flags)
 {
@@ -386,12 +387,11 @@ static bool ct_cn_close(struct ct_cn_cpu *c, void *lock, struct ct_cn_wait *out)
 	struct ct_cn_sleeper *sl;
 
 	/*
-	 * As perf: an open spin wait on this CPU means this end is for it,
-	 * as nothing sleeps while it spins.
+	 * As perf: an open spin wait on this CPU for this lock means this end
+	 * is for it, as nothing sleeps while it spins. Otherwise it may end
+	 * the task's sleeping wait, whatever spins on this CPU meanwhile.
 	 */
-	if (w->lock) {
-		if (w->lock != lock)
-			return false;
+	if (w->lock == lock) {
 		*out = *w;
 		WRITE_ONCE(w->lock, NULL);
 		return true;
@@ -426,27 +426,60 @@ static void ct_cn_end(void *data, void *lock, int ret)
 	local_irq_restore(irqflags);
 }
 
-static struct ct_hook ct_cn_hooks[] = {
-	{ .type = CT_HOOK_TRACEPOINT, .names = { "contention_begin" },
-	  .tp_probe = ct_cn_begin },
-	{ .type = CT_HOOK_TRACEPOINT, .names = { "contention_end" },
-	  .tp_probe = ct_cn_end },
+/*
+ * A task that exits with a sleeping wait still open (its end was not one
+ * we could match) frees its slot: the table is keyed by task pointer, and
+ * a task later allocated at the same address must not inherit the wait.
+ */
+static void ct_cn_task_exit(void *data, struct task_struct *task)
+{
+	struct ct_cn_sleeper *sl = ct_cn_sleeper_find(task);
+
+	if (!sl)
+		return;
+	WRITE_ONCE(sl->w.lock, NULL);
+	/* The slot is empty before another task can claim it. */
+	smp_store_release(&sl->task, NULL);
+	atomic64_inc(&ct_cn_abandoned);
+}
+
+/*
+ * Attached in this order, detached in reverse: every wait that a begin
+ * opens has its end and its task's exit watched, so no slot stays open.
+ */
+enum { CT_CN_HOOK_EXIT, CT_CN_HOOK_END, CT_CN_HOOK_BEGIN, CT_CN_NR_HOOKS };
+
+static struct ct_hook ct_cn_hooks[CT_CN_NR_HOOKS] = {
+	[CT_CN_HOOK_EXIT] = { .type = CT_HOOK_TRACEPOINT,
+			      .names = { "sched_process_exit" },
+			      .tp_probe = ct_cn_task_exit },
+	[CT_CN_HOOK_END] = { .type = CT_HOOK_TRACEPOINT,
+			     .names = { "contention_end" },
+			     .tp_probe = ct_cn_end },
+	[CT_CN_HOOK_BEGIN] = { .type = CT_HOOK_TRACEPOINT,
+			       .names = { "contention_begin" },
+			       .tp_probe = ct_cn_begin },
 };
 
 bool ct_contention_available(void)
 {
-	return ct_cn_hooks[0].attached && ct_cn_hooks[1].attached;
+	return ct_cn_hooks[CT_CN_HOOK_EXIT].attached &&
+	       ct_cn_hooks[CT_CN_HOOK_END].attached &&
+	       ct_cn_hooks[CT_CN_HOOK_BEGIN].attached;
 }
 
 void ct_contention_show_hooks(struct seq_file *m)
 {
-	ct_hooks_show(m, ct_cn_hooks, ARRAY_SIZE(ct_cn_hooks));
+	ct_hooks_show(m, ct_cn_hooks, CT_CN_NR_HOOKS);
 }
 
 void ct_contention_reset(void)
 {
 	/* Each CPU clears its tables at its next wait; readers skip them. */
 	WRITE_ONCE(ct_cn_gen, READ_ONCE(ct_cn_gen) + 1);
+	atomic64_set(&ct_cn_nested, 0);
+	atomic64_set(&ct_cn_sleepers_full, 0);
+	atomic64_set(&ct_cn_abandoned, 0);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -629,10 +662,10 @@ void ct_contention_show(struct seq_file *m)
 		seq_puts(m, "== contention unavailable: out of memory ==\n");
 		return;
 	}
-	seq_printf(m, "lost nested %lld sleepers %lld sites %llu tasks %llu\n",
+	seq_printf(m, "lost nested %lld sleepers %lld sites %llu tasks %llu abandoned %lld\n",
 		   atomic64_read(&ct_cn_nested),
 		   atomic64_read(&ct_cn_sleepers_full), s->dropped_sites,
-		   s->dropped_tasks);
+		   s->dropped_tasks, atomic64_read(&ct_cn_abandoned));
 	seq_puts(m, "== contention by kind ==\n");
 	seq_puts(m, "kind contentions wait_ns max_ns avg_ns\n");
 	for (i = 0; i < CT_CN_NR_KINDS; i++) {
@@ -706,7 +739,7 @@ int cowtrace_contention_init(void)
 	ret = ct_cn_alloc();
 	if (ret)
 		goto out_free;
-	ret = ct_hooks_attach(ct_cn_hooks, ARRAY_SIZE(ct_cn_hooks));
+	ret = ct_hooks_attach(ct_cn_hooks, CT_CN_NR_HOOKS);
 	if (ret)
 		goto out_free;
 	return 0;
@@ -718,6 +751,6 @@ out_free:
 
 void cowtrace_contention_exit(void)
 {
-	ct_hooks_detach(ct_cn_hooks, ARRAY_SIZE(ct_cn_hooks));
+	ct_hooks_detach(ct_cn_hooks, CT_CN_NR_HOOKS);
 	ct_cn_free();
 }
