@@ -15,8 +15,8 @@
  * and stays open until the task's next try on that file.
  *
  * These probes run in the system calls, preemptible context made atomic by
- * the tracepoint: a raw spinlock and GFP_ATOMIC are fine here, unlike in
- * the contention probes.
+ * the tracepoint: a spinlock is fine here, unlike in the contention probes,
+ * and a row is allocated without waiting, outside it.
  */
 #include <linux/fs.h>
 #include <linux/hashtable.h>
@@ -65,7 +65,7 @@ struct ct_fl_row {
 };
 
 static DEFINE_HASHTABLE(ct_fl_rows, CT_FL_HASH_BITS);
-static DEFINE_RAW_SPINLOCK(ct_fl_lock);
+static DEFINE_SPINLOCK(ct_fl_lock);
 static unsigned int ct_fl_nrows;
 static u64 ct_fl_dropped;
 
@@ -85,35 +85,36 @@ static u32 ct_fl_hash(pid_t pid, dev_t dev, unsigned long ino,
 }
 
 /* With ct_fl_lock held. */
-static struct ct_fl_row *ct_fl_row(struct inode *inode, enum ct_fl_type type)
+static struct ct_fl_row *ct_fl_find(dev_t dev, unsigned long ino,
+				    enum ct_fl_type type, u32 key)
 {
-	dev_t dev = inode->i_sb->s_dev;
-	unsigned long ino = inode->i_ino;
-	u32 key = ct_fl_hash(current->pid, dev, ino, type);
 	struct ct_fl_row *r;
 
 	hash_for_each_possible(ct_fl_rows, r, node, key)
 		if (r->pid == current->pid && r->dev == dev &&
 		    r->ino == ino && r->type == type)
 			return r;
-	if (ct_fl_nrows >= CT_FL_MAX)
-		goto out_drop;
-	r = kzalloc(sizeof(*r), GFP_ATOMIC | __GFP_NOWARN);
+	return NULL;
+}
+
+/* A new row, made outside the lock: no allocation under a spinning lock. */
+static struct ct_fl_row *ct_fl_new_row(dev_t dev, unsigned long ino,
+				       enum ct_fl_type type)
+{
+	struct ct_fl_row *r;
+
+	if (READ_ONCE(ct_fl_nrows) >= CT_FL_MAX)
+		return NULL;
+	r = kzalloc(sizeof(*r), GFP_NOWAIT | __GFP_NOWARN);
 	if (!r)
-		goto out_drop;
+		return NULL;
 	r->pid = current->pid;
 	r->tgid = current->tgid;
 	r->dev = dev;
 	r->ino = ino;
 	r->type = type;
 	memcpy(r->comm, current->comm, TASK_COMM_LEN);
-	hash_add(ct_fl_rows, &r->node, key);
-	ct_fl_nrows++;
 	return r;
-
-out_drop:
-	ct_fl_dropped++;
-	return NULL;
 }
 
 static void ct_fl_wait_end(struct ct_fl_row *r)
@@ -151,43 +152,81 @@ static void ct_fl_account(struct ct_fl_row *r, int ret)
 	}
 }
 
+static bool ct_fl_type_of(struct file_lock *fl, enum ct_fl_type *type)
+{
+	unsigned int flags = ct_fl_flags(fl);
+
+	if (ct_fl_kind(fl) == F_UNLCK || (flags & FL_ACCESS))
+		return false;
+	if (flags & FL_FLOCK)
+		*type = CT_FL_FLOCK;
+	else if (flags & FL_OFDLCK)
+		*type = CT_FL_OFD;
+	else if (flags & FL_POSIX)
+		*type = CT_FL_POSIX;
+	else
+		return false;
+	return true;
+}
+
+/*
+ * Account @ret on the current task's row for the lock's file and type;
+ * without a row, make one only if @create.
+ */
+static void ct_fl_record(struct inode *inode, struct file_lock *fl, int ret,
+			 bool create)
+{
+	dev_t dev = inode->i_sb->s_dev;
+	unsigned long ino = inode->i_ino, irqflags;
+	struct ct_fl_row *r, *new;
+	enum ct_fl_type type;
+	u32 key;
+
+	if (!ct_fl_type_of(fl, &type))
+		return;
+	key = ct_fl_hash(current->pid, dev, ino, type);
+	spin_lock_irqsave(&ct_fl_lock, irqflags);
+	r = ct_fl_find(dev, ino, type, key);
+	if (r)
+		ct_fl_account(r, ret);
+	spin_unlock_irqrestore(&ct_fl_lock, irqflags);
+	if (r || !create)
+		return;
+
+	/* Only this task makes rows of its pid: none appeared meanwhile. */
+	new = ct_fl_new_row(dev, ino, type);
+	spin_lock_irqsave(&ct_fl_lock, irqflags);
+	if (new && ct_fl_nrows < CT_FL_MAX) {
+		hash_add(ct_fl_rows, &new->node, key);
+		WRITE_ONCE(ct_fl_nrows, ct_fl_nrows + 1);
+		ct_fl_account(new, ret);
+		new = NULL;
+	} else {
+		ct_fl_dropped++;
+	}
+	spin_unlock_irqrestore(&ct_fl_lock, irqflags);
+	kfree(new);
+}
+
 /* One try to take a lock: flock_lock_inode and posix_lock_inode alike. */
 static void ct_fl_try(void *data, struct inode *inode, struct file_lock *fl,
 		      int ret)
 {
-	unsigned int flags = ct_fl_flags(fl);
-	enum ct_fl_type type;
-	struct ct_fl_row *r;
-	unsigned long irqflags;
-
-	if (ct_fl_kind(fl) == F_UNLCK || (flags & FL_ACCESS))
-		return;
-	if (flags & FL_FLOCK)
-		type = CT_FL_FLOCK;
-	else if (flags & FL_OFDLCK)
-		type = CT_FL_OFD;
-	else if (flags & FL_POSIX)
-		type = CT_FL_POSIX;
-	else
-		return;
-	raw_spin_lock_irqsave(&ct_fl_lock, irqflags);
-	r = ct_fl_row(inode, type);
-	if (r)
-		ct_fl_account(r, ret);
-	raw_spin_unlock_irqrestore(&ct_fl_lock, irqflags);
+	ct_fl_record(inode, fl, ret, true);
 }
 
 /*
  * The result of the whole fcntl(). Its try was counted by posix_lock_inode;
  * only an error that no try reported (a signal during the wait) is news,
- * and accounting it closes that wait.
+ * and accounting it closes that wait. An error before any try (a bad
+ * range, a file not open for writing) has no row and makes none.
  */
 static void ct_fl_setlk(void *data, struct inode *inode, struct file_lock *fl,
 			int ret)
 {
 	if (ret >= 0 || ret == -EAGAIN)
 		return;
-	ct_fl_try(data, inode, fl, ret);
+	ct_fl_record(inode, fl, ret, false);
 }
 
 static struct ct_hook ct_fl_hooks[] = {
@@ -212,14 +251,14 @@ static void ct_fl_clear(void)
 	unsigned long irqflags;
 	int bkt;
 
-	raw_spin_lock_irqsave(&ct_fl_lock, irqflags);
+	spin_lock_irqsave(&ct_fl_lock, irqflags);
 	hash_for_each_safe(ct_fl_rows, bkt, tmp, r, node) {
 		hash_del(&r->node);
 		hlist_add_head(&r->node, &dead);
 	}
-	ct_fl_nrows = 0;
+	WRITE_ONCE(ct_fl_nrows, 0);
 	ct_fl_dropped = 0;
-	raw_spin_unlock_irqrestore(&ct_fl_lock, irqflags);
+	spin_unlock_irqrestore(&ct_fl_lock, irqflags);
 	hlist_for_each_entry_safe(r, tmp, &dead, node)
 		kfree(r);
 }
@@ -256,10 +295,10 @@ retry:
 	rows = kvmalloc_array(cap, sizeof(*rows), GFP_KERNEL);
 	if (!rows)
 		return NULL;
-	raw_spin_lock_irqsave(&ct_fl_lock, irqflags);
+	spin_lock_irqsave(&ct_fl_lock, irqflags);
 	if (ct_fl_nrows > cap) {
 		cap = ct_fl_nrows + 16;
-		raw_spin_unlock_irqrestore(&ct_fl_lock, irqflags);
+		spin_unlock_irqrestore(&ct_fl_lock, irqflags);
 		kvfree(rows);
 		goto retry;
 	}
@@ -267,7 +306,7 @@ retry:
 	hash_for_each(ct_fl_rows, bkt, r, node)
 		rows[i++] = *r;
 	*dropped = ct_fl_dropped;
-	raw_spin_unlock_irqrestore(&ct_fl_lock, irqflags);
+	spin_unlock_irqrestore(&ct_fl_lock, irqflags);
 	sort(rows, i, sizeof(*rows), ct_fl_cmp, NULL);
 	*n = i;
 	return rows;
