@@ -67,7 +67,9 @@ static ssize_t ct_control_write(struct file *file, const char __user *ubuf,
 		if (copy_from_user(buf, ubuf, len))
 			return -EFAULT;
 		buf[len] = '\0';
-		ret = ct_control_apply(strim(buf));
+		/* A NUL would hide the rest: "reset\0all" is not "reset". */
+		if (strlen(buf) == len)
+			ret = ct_control_apply(strim(buf));
 	}
 	if (ret == -EINVAL && __ratelimit(&ct_control_rs))
 		pr_info("control: invalid command (expected reset, all, pid=N, comm=NAME or locks reset)\n");

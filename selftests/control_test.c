@@ -91,6 +91,33 @@ TEST_F(control, malformed_commands_are_refused)
 	EXPECT_STREQ("filter pid 1\n", text);
 }
 
+/* A NUL ends no command: "reset\0all" is two words, and refused whole. */
+TEST_F(control, commands_with_a_nul_are_refused)
+{
+	static const struct { const char *s; size_t len; } bad[] = {
+		{ "reset\0all", 9 }, { "all\0", 4 }, { "\0reset", 6 },
+		{ "pid=1\0junk", 10 }, { "locks reset\0", 12 },
+	};
+	char text[256];
+	unsigned int i;
+	ssize_t n;
+	int fd;
+
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "pid=1"));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		fd = open(CONTROL, O_WRONLY | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		n = write(fd, bad[i].s, bad[i].len);
+		EXPECT_EQ(-1, n) {
+			TH_LOG("accepted command %u (%zu bytes)", i, bad[i].len);
+		}
+		EXPECT_EQ(EINVAL, errno);
+		close(fd);
+	}
+	ASSERT_LT(0, cowtrace_read_file(CONTROL, text, sizeof(text)));
+	EXPECT_STREQ("filter pid 1\n", text);
+}
+
 TEST_F(control, good_commands_are_taken)
 {
 	char text[256];
@@ -219,6 +246,12 @@ TEST_F(control, exited_rows_are_capped_and_evicted_oldest_first)
 	EXPECT_EQ(10, stat_value("tasks_exited"));
 	EXPECT_EQ(-EINVAL, cowtrace_write_file(MAX_EXITED, "ten"));
 	EXPECT_EQ(10, stat_value("max_exited"));
+	/* The memory bound holds: the cap itself is capped, at 65536. */
+	EXPECT_EQ(-EINVAL, cowtrace_write_file(MAX_EXITED, "4294967295"));
+	EXPECT_EQ(-EINVAL, cowtrace_write_file(MAX_EXITED, "65537"));
+	EXPECT_EQ(10, stat_value("max_exited"));
+	EXPECT_EQ(0, cowtrace_write_file(MAX_EXITED, "65536"));
+	EXPECT_EQ(65536, stat_value("max_exited"));
 }
 
 int main(int argc, char **argv)
