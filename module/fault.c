@@ -245,9 +245,12 @@ static int ct_thp_wp_return(struct kretprobe_instance *ri,
 	}
 
 /*
- * The classifiers attach first and the fault bracket last (and detach in
- * reverse): a fault is counted only while every marker it could leave is
- * being left, never stored with a kind that a missing classifier decided.
+ * The classifiers attach first and the fault bracket last: a fault is
+ * counted only while every marker it could leave is being left, never
+ * stored with a kind that a missing classifier decided. They also detach
+ * first, not in reverse: a fault in flight when the bracket goes keeps its
+ * ct->fault pointing into the kretprobe's instance pool, which is freed
+ * once the fault returns, and no classifier may follow that pointer then.
  */
 enum {
 	CT_HOOK_WP,
@@ -259,6 +262,8 @@ enum {
 	CT_HOOK_HMF,
 	CT_NR_FAULT_HOOKS
 };
+/* The bracket is last: cowtrace_fault_exit() detaches the rest before it. */
+static_assert(CT_HOOK_HMF == CT_NR_FAULT_HOOKS - 1);
 
 static struct ct_hook ct_fault_hooks[CT_NR_FAULT_HOOKS] = {
 	[CT_HOOK_WP] = CT_KPROBE("do_wp_page", NULL, ct_wp_pre),
@@ -317,5 +322,6 @@ int cowtrace_fault_init(void)
 
 void cowtrace_fault_exit(void)
 {
-	ct_hooks_detach(ct_fault_hooks, CT_NR_FAULT_HOOKS);
+	ct_hooks_detach(ct_fault_hooks, CT_HOOK_HMF);
+	ct_hooks_detach(&ct_fault_hooks[CT_HOOK_HMF], 1);
 }
