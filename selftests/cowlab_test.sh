@@ -11,7 +11,8 @@
 set -u
 
 here=$(dirname "$(readlink -f "$0")")
-cowlab=$here/../userspace/cowlab/cowlab
+# $COWLAB: another build to test (e.g. an older one, to see a case fail)
+cowlab=${COWLAB:-$here/../userspace/cowlab/cowlab}
 # shellcheck source=selftests/ktap.sh
 . "$here/ktap.sh"
 tmp=
@@ -133,6 +134,54 @@ ok "processes --pid 1: init, one task" "1 init 1" \
 run stats
 ok "stats: the module's version" "0.1.0" \
 	"$(q '.rows[] | select(.name == "version") | .value')"
+
+# --- the module's own limits, last: each starts a new table
+ctdir=/sys/kernel/debug/cowtrace
+maxex=/sys/module/cowtrace/parameters/max_exited
+
+# put back the defaults whatever happens below
+restore()
+{
+	echo 4096 >"$maxex"
+	echo all >"$ctdir/control"
+	rm -rf "$tmp"
+}
+trap restore EXIT
+
+# No rows of exited tasks kept: a task that is gone by the time clone reads
+# the views has no row, and clone must say so rather than guess "creator's"
+echo 0 >"$maxex"
+run clone
+ok "clone, max_exited 0: exit status" 0 "$rc"
+ok "clone, max_exited 0: the creator's counts still there" "1 0, 0 1" \
+	"$(q '[.tasks[] | "\(.forks) \(.threads)"] | join(", ")')"
+ok "clone, max_exited 0: no tgid, no process_row for either task" \
+	"null null, null null" \
+	"$(q '[.tasks[] | "\(.tgid) \(.process_row)"] | join(", ")')"
+ok "clone, max_exited 0: a note says why" 1 \
+	"$(q '[.notes[] | select(startswith("no row: "))] | length')"
+"$cowlab" clone >"$tmp/out" 2>"$tmp/err"
+ok "clone, max_exited 0, text: both tasks' process_row say 'no row'" 2 \
+	"$(grep -cE '^(fork|pthread) .*  no row$' "$tmp/out")"
+echo 4096 >"$maxex"
+
+# A filter that leaves cowlab out: the counters are not this run's, and
+# kernel_counters says which filter
+echo comm=other >"$ctdir/control"
+run exec --touch 10
+ok "filter comm=other: exit status" 0 "$rc"
+ok "filter comm=other: counters unavailable, the filter named" \
+	"false|comm other|the module's filter excludes this run (filter comm other; 'echo all > $ctdir/control' tracks every task)" \
+	"$(q '.kernel_counters | "\(.available)|\(.filter)|\(.reason)"')"
+ok "filter comm=other: no module section" null "$(q .module)"
+"$cowlab" exec --touch 10 >/dev/null 2>"$tmp/err"
+ok "filter comm=other, text: said once on stderr" \
+	"cowlab: kernel counters unavailable: the module's filter excludes this run (filter comm other; 'echo all > $ctdir/control' tracks every task); measuring without them" \
+	"$(cat "$tmp/err")"
+echo all >"$ctdir/control"
+run exec --touch 10
+ok "filter all again: counters available, filter all" "true all" \
+	"$(q '.kernel_counters | "\(.available) \(.filter)"')"
 
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -53,6 +53,7 @@ struct clone_exp {
 	bool same_process, var_seen, fd_seen, cwd_seen, sig_seen;
 	int64_t forks, threads, child_tgid;	/* module; -1 unknown */
 	int process_row;	/* a processes row of its own: 1, 0; -1 unknown */
+	bool no_row;		/* the module had no tasks row for it */
 	/* plumbing */
 	int pipe[2];
 	int wfd;		/* the task's end, a copy: pipe[1] changes */
@@ -239,6 +240,14 @@ static void observe_module(struct clone_exp *x, const struct ct_table *pre)
 	if (r)
 		x->child_tgid = r->tgid;
 	ct_table_free(&post);
+	/*
+	 * No row (dropped at its exit past max_exited, or never made): the
+	 * module does not say whose thread group it was, so no processes row
+	 * of its own proves nothing.
+	 */
+	x->no_row = !r;
+	if (x->no_row)
+		return;
 	/* the processes view has a row per thread group: the task's own? */
 	if (!ct_read_table("processes", &post)) {
 		x->process_row = !!ct_find(&post, x->rep.tid);
@@ -377,7 +386,9 @@ static void report_exps(struct clone_exp *xs, int n)
 		table_opt(t, x->forks);
 		table_opt(t, x->threads);
 		table_opt(t, x->child_tgid);
-		if (x->process_row < 0)
+		if (x->no_row)
+			table_unknown(t, "no row");
+		else if (x->process_row < 0)
 			table_null(t);
 		else
 			table_bool(t, x->process_row, "own", "creator's");
@@ -385,10 +396,15 @@ static void report_exps(struct clone_exp *xs, int n)
 	table_end(t);
 }
 
-static void explain(bool compare)
+static void explain(bool compare, bool no_row)
 {
 	if (!json_wtr)
 		putchar('\n');
+	if (no_row)
+		report_note("no row: the module had no row of the task when it was read "
+			"(rows of exited tasks are dropped past /sys/module/cowtrace/"
+			"parameters/max_exited), so its tgid and whether it had a "
+			"processes row of its own are not known.");
 	report_note("memory: a variable the task wrote is seen by the creator "
 		"(CLONE_VM) or not (copy-on-write copy); files: a file it "
 		"opened is in the creator's fd table (CLONE_FILES); cwd: its "
@@ -477,7 +493,7 @@ static int cmd_run(int argc, char **argv)
 	if (err)
 		return err;
 	report_exps(xs, n);
-	explain(!share_given);
+	explain(!share_given, xs[0].no_row || (n > 1 && xs[1].no_row));
 	return EXIT_OK;
 }
 

@@ -213,6 +213,8 @@ void table_size(struct table *t, uint64_t bytes);
 void table_bool(struct table *t, bool v, const char *yes, const char *no);
 /* Text "-", JSON null. */
 void table_null(struct table *t);
+/* A value that is not known: text why (or "-"), JSON null. */
+void table_unknown(struct table *t, const char *why);
 /* Prints (text) or closes (JSON) the table and frees it. */
 void table_end(struct table *t);
 
@@ -418,6 +420,13 @@ int sys_mem(struct sys_mem *s);
  * what (e.g. "--size 64G") and EXIT_USAGE, else 0 (also when unknown).
  */
 int mem_check_fits(const char *what, uint64_t need);
+/*
+ * The same for base + n * each bytes, sizes and counts from the command
+ * line: a total past 2^64 is refused (p_err(), EXIT_USAGE) before it can
+ * wrap around into one that seems to fit.
+ */
+int mem_check_fits_n(const char *what, uint64_t base, uint64_t n,
+		     uint64_t each);
 
 /* minflt, majflt of a process (tid 0) or one of its threads. */
 struct proc_faults {

@@ -27,6 +27,10 @@ static bool probed, available, told;
 static bool proc_only;
 static char reason[1024];
 static char version[64];
+/* The module's filter, as its control file reads: "all", "comm other". */
+static char filter[128];
+/* The filter leaves this run out: no counter of the module is about it. */
+static bool excluded;
 
 const char *ct_dir(void)
 {
@@ -47,6 +51,46 @@ static void ct_read_version(void)
 	if (sscanf(text, "version %63s", version) != 1)
 		version[0] = '\0';
 	free(text);
+}
+
+/* The filter in force, from the control file ("filter comm other"). */
+static void ct_read_filter(void)
+{
+	char path[512], *text;
+
+	snprintf(path, sizeof(path), "%s/control", ct_dir());
+	text = read_text_file(path, NULL);
+	if (!text)
+		return;
+	text[strcspn(text, "\n")] = '\0';
+	if (!strncmp(text, "filter ", 7))
+		snprintf(filter, sizeof(filter), "%s", text + 7);
+	free(text);
+}
+
+/*
+ * Whether the filter leaves this run out. The module tracks a task if it
+ * or an ancestor matched when its row was made, so rather than redo that
+ * here, look for this process's live row in the tasks view: the view
+ * shows only tracked tasks, and cowlab has faulted, so has a row, by now.
+ */
+static void ct_check_filter(void)
+{
+	struct ct_table t;
+	const struct ct_row *r;
+
+	if (!filter[0] || !strcmp(filter, "all") ||
+	    ct_read_table("tasks", &t))
+		return;
+	r = ct_find(&t, getpid());
+	excluded = !r || !r->alive;
+	ct_table_free(&t);
+	if (!excluded)
+		return;
+	available = false;
+	snprintf(reason, sizeof(reason),
+		 "the module's filter excludes this run (filter %s; 'echo all > %s/control' tracks every task)",
+		 filter, ct_dir());
 }
 
 /* Why the tasks view cannot be read, most basic cause first. */
@@ -85,6 +129,7 @@ bool ct_probe(void)
 	available = !access(tasks, R_OK);
 	if (available) {
 		ct_read_version();
+		ct_read_filter();
 	} else {
 		ct_find_reason(tasks, errno);
 		/* not root: the module's own tasks, through procfs */
@@ -107,6 +152,12 @@ bool ct_only_proc(void)
 
 bool ct_available(void)
 {
+	static bool checked;
+
+	/* a run the module does not track has no counters either */
+	if (ct_probe() && !proc_only && !checked)
+		ct_check_filter();
+	checked = true;
 	if (!ct_probe() && !told) {
 		told = true;
 		p_warn("kernel counters unavailable: %s; measuring without them",
@@ -138,10 +189,17 @@ void ct_report_json(void)
 		jsonw_string_field(json_wtr, "dir", PROC_TASKS);
 		jsonw_null_field(json_wtr, "version");
 		jsonw_string_field(json_wtr, "reason", reason);
-	} else if (available) {
+	} else if (available || excluded) {
 		jsonw_string_field(json_wtr, "dir", ct_dir());
 		jsonw_string_field(json_wtr, "version", version);
-		jsonw_null_field(json_wtr, "reason");
+		if (filter[0])
+			jsonw_string_field(json_wtr, "filter", filter);
+		else
+			jsonw_null_field(json_wtr, "filter");
+		if (excluded)
+			jsonw_string_field(json_wtr, "reason", reason);
+		else
+			jsonw_null_field(json_wtr, "reason");
 	} else {
 		jsonw_string_field(json_wtr, "reason", reason);
 	}

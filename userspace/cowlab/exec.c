@@ -233,12 +233,25 @@ struct exec_run {
 	struct proc_faults pre;
 	struct ct_table ct_pre, ct_post;
 	bool ct;
+	int exec_err;		/* errno of a failed execve(), else 0 */
 	uint64_t go_ns;
 	struct rusage ru;
 	int status;
 	struct helper_msg msgs[8 + MMAP_STEPS + 1];
 	int nmsgs;
 };
+
+/*
+ * execve() failed: tell the parent why on the ready pipe, which a
+ * successful execve() would have closed (O_CLOEXEC), then leave as sh does.
+ */
+static __attribute__((noreturn)) void exec_failed(struct exec_run *x)
+{
+	int err = errno;
+
+	write_full(x->ready[1], &err, sizeof(err));
+	_exit(127);
+}
 
 static __attribute__((noreturn)) void exec_child(struct exec_run *x,
 						 char **args)
@@ -269,7 +282,7 @@ static __attribute__((noreturn)) void exec_child(struct exec_run *x,
 			dup2(null, STDOUT_FILENO);
 		}
 		execvp(xenv.binary, args);
-		_exit(127);
+		exec_failed(x);
 	}
 	snprintf(fd, sizeof(fd), "%d", x->report[1]);
 	snprintf(pct, sizeof(pct), "%g", xenv.touch_pct);
@@ -282,7 +295,7 @@ static __attribute__((noreturn)) void exec_child(struct exec_run *x,
 	hargv[4] = msize;
 	hargv[5] = NULL;
 	execv(hargv[0], hargv);
-	_exit(127);
+	exec_failed(x);
 }
 
 static int exec_start(struct exec_run *x, char **args)
@@ -348,6 +361,9 @@ static int exec_run(struct exec_run *x, char **args)
 		x->nmsgs++;
 	if (exec_wait(x))
 		return EXIT_INTR;
+	/* the child is gone: the ready pipe holds an errno or nothing */
+	if (read_full(x->ready[0], &x->exec_err, sizeof(x->exec_err)))
+		x->exec_err = 0;
 	if (x->ct && ct_read_table("tasks", &x->ct_post)) {
 		ct_table_free(&x->ct_pre);
 		x->ct = false;
@@ -543,6 +559,12 @@ static int cmd_run(int argc, char **argv)
 		args[0] = (char *)xenv.binary;
 		err = exec_run(&x, args);
 		args[0] = saved;
+		if (!err && x.exec_err) {
+			p_err("exec: cannot execute %s: %s", xenv.binary ?
+			      xenv.binary : cowlab_self_path(),
+			      strerror(x.exec_err));
+			err = EXIT_FAIL;
+		}
 		if (err)
 			goto out;
 		report_binary(&x, args);

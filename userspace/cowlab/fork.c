@@ -778,8 +778,8 @@ static int cmd_run(int argc, char **argv)
 	r.nwrite = (size_t)(r.npages * fenv.write_pct / 100 + 0.5);
 	err = check_children(fenv.children);
 	if (!err)
-		err = mem_check_fits("fork", fenv.size + fenv.children *
-				     r.nwrite * page_size);
+		err = mem_check_fits_n("fork", fenv.size, fenv.children,
+				       r.nwrite * page_size);
 	if (err)
 		return err;
 	if (fork_alloc(&r)) {
@@ -1013,8 +1013,8 @@ static int cmd_sweep(int argc, char **argv)
 			    fmt_size(b, sizeof(b), avail));
 		fenv.max_size = cap;
 	}
-	for (size = 1 << 20; size <= fenv.max_size; size <<= 2)
-		total++;
+	for (size = 1 << 20; size <= fenv.max_size && total < 16; size <<= 2)
+		total++;	/* as many as pts[] holds: 1M << 44 wraps to 0 */
 	progress_start(total, "fork sweep (sizes)");
 	for (size = 1 << 20; size <= fenv.max_size && n < 16; size <<= 2) {
 		pts[n].size = size;

@@ -227,10 +227,18 @@ static const char *lock_verdict(int m, bool threads,
 	return lock_exact(m, threads) ? "BUG: lost updates" : "lost updates";
 }
 
+/* What stopped a failed run: "setup: No such file or directory". */
+static void lock_why(const struct lock_result *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s: %s", r->why ? r->why : "run",
+		 strerror(r->err));
+}
+
 static void lock_row(struct table *t, int m, const struct lock_params *p,
 		     const struct lock_result *r)
 {
 	char buf[128];
+	int i;
 
 	table_row(t);
 	table_str(t, lock_methods[m].name);
@@ -239,6 +247,17 @@ static void lock_row(struct table *t, int m, const struct lock_params *p,
 	table_str(t, p->threads ? "threads" : "processes");
 	table_int(t, p->count);
 	table_int(t, r->expected);
+	if (r->err) {
+		/* a run that failed measured nothing: no 0 that reads as exact */
+		table_null(t);	/* final */
+		table_null(t);	/* lost */
+		table_str(t, lock_verdict(m, p->threads, r));
+		for (i = 0; i < 6; i++)	/* ops_per_s, time_ns, the k_* */
+			table_null(t);
+		lock_why(r, buf, sizeof(buf));
+		table_str(t, buf);
+		return;
+	}
 	table_int(t, r->final);
 	table_int(t, r->lost);
 	table_str(t, lock_verdict(m, p->threads, r));
@@ -248,13 +267,7 @@ static void lock_row(struct table *t, int m, const struct lock_params *p,
 	lock_kcell(t, "conflicts");
 	lock_kcell(t, "waits");
 	lock_kcell(t, "wait_ns");
-	if (r->err)
-		snprintf(buf, sizeof(buf), "%s: %s", r->why ? r->why : "run",
-			 strerror(r->err));
-	if (r->err)
-		table_str(t, buf);
-	else
-		table_null(t);
+	table_null(t);
 }
 
 static void lock_params_for(const struct lock_cli *cli, int m,
@@ -276,7 +289,8 @@ static int lock_table(const struct lock_cli *cli, bool ct)
 	struct lock_params p;
 	uint64_t done = 0, todo = 0;
 	struct table *t;
-	int m, bugs = 0;
+	int m, bugs = 0, failed = 0;
+	char first[160];
 
 	if (!r)
 		return EXIT_FAIL;
@@ -296,12 +310,22 @@ static int lock_table(const struct lock_cli *cli, bool ct)
 		if (!lock_methods[m].in_file)
 			kvalid = false;
 		bugs += r->err || (r->lost && lock_exact(m, p.threads));
+		if (r->err && !failed++) {
+			snprintf(first, sizeof(first), "%s: ",
+				 lock_methods[m].name);
+			lock_why(r, first + strlen(first),
+				 sizeof(first) - strlen(first));
+		}
 		lock_row(t, m, &p, r);
 		progress_update(++done);
 	}
 	progress_end();
 	table_end(t);
 	free(r);
+	/* the run failed: the document's error says so, not just a row */
+	if (failed)
+		p_err("lock: %d of %llu methods failed (%s)", failed,
+		      (unsigned long long)todo, first);
 	return bugs ? EXIT_FAIL : EXIT_OK;
 }
 

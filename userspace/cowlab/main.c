@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 	argc = strip_global_opts(argc, argv, &version);
 	cowlab_signals_init();
 	atexit(cleanup_run);
-	if (version) {
+	if (version && !env.json) {
 		printf("cowlab %s\n", COWTRACE_VERSION);
 		return EXIT_OK;
 	}
@@ -221,7 +221,13 @@ int main(int argc, char **argv)
 		jsonw_string_field(json_wtr, "clock", COWLAB_CLOCK_NAME);
 		atexit(finish_at_exit);
 	}
-	status = select_object(argc - 1, argv + 1);
+	/* -j promises one JSON document: the version is a member of it */
+	if (version) {
+		jsonw_string_field(json_wtr, "version", COWTRACE_VERSION);
+		status = EXIT_OK;
+	} else {
+		status = select_object(argc - 1, argv + 1);
+	}
 	if (exiting && status == EXIT_OK)
 		status = EXIT_INTR;
 	if (env.json && !env.object)

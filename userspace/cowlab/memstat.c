@@ -94,6 +94,20 @@ int mem_check_fits(const char *what, uint64_t need)
 	return EXIT_USAGE;
 }
 
+int mem_check_fits_n(const char *what, uint64_t base, uint64_t n,
+		     uint64_t each)
+{
+	uint64_t need;
+
+	if (__builtin_mul_overflow(n, each, &need) ||
+	    __builtin_add_overflow(base, need, &need)) {
+		p_err("%s: needs more than 16 EiB of memory: no 64-bit machine has that much",
+		      what);
+		return EXIT_USAGE;
+	}
+	return mem_check_fits(what, need);
+}
+
 int proc_parse_stat_faults(const char *line, struct proc_faults *f)
 {
 	/* comm may hold spaces and ')': fields restart after the last ')' */

@@ -527,6 +527,16 @@ void table_null(struct table *t)
 	table_text(t, "-");
 }
 
+void table_unknown(struct table *t, const char *why)
+{
+	if (!t)
+		return;
+	if (json_wtr || !why)
+		table_null(t);
+	else
+		table_text(t, why);
+}
+
 static void table_print(struct table *t)
 {
 	int *w = calloc(t->ncols, sizeof(*w));

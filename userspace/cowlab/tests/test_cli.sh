@@ -92,6 +92,13 @@ unavailable_once() {
 
 run -V
 check "-V prints the version" test "$rc" = 0 -a "$(cat "$tmp/out")" = "cowlab 0.1.0"
+# -j promises one JSON document, the version too
+run -j -V
+check "-j -V: exit 0, one line, nothing on stderr" \
+	test "$rc" = 0 -a "$(lines "$tmp/out")" = 1 -a ! -s "$tmp/err"
+check "-j -V: one JSON document" json_ok
+check "-j -V: the version in it" \
+	jqtrue '.version == "0.1.0" and .object == null and .error == null and .exit_status == 0'
 
 for args in "-h" "help" "fork -h" "fork help" "fork sweep -h" "exec -h" \
 	    "exec help" "clone -h" "clone help" "tasks -h" "processes -h" \
@@ -125,6 +132,14 @@ bad "size 12Q" fork --size 12Q
 bad "negative size" fork --size -1
 bad "size 0" fork --size 0
 bad "size overflow" fork --size 99999999999T
+# sizes whose sum over the children has no 64-bit value: refused as such,
+# not as a wrapped-around total
+bad "size 2^64-1" fork --size 18446744073709551615
+check "size 2^64-1: more than 16 EiB, not a wrapped total" \
+	grep -qxF "cowlab: fork: needs more than 16 EiB of memory: no 64-bit machine has that much" "$tmp/err"
+bad "size 2^62 x 4 children" fork --size 4611686018427387904 --children 4 --write 100
+check "size 2^62 x 4 children: more than 16 EiB, not a wrapped total" \
+	grep -qxF "cowlab: fork: needs more than 16 EiB of memory: no 64-bit machine has that much" "$tmp/err"
 bad "size beyond memory" fork --size 64T
 bad "negative children" fork --children -3
 bad "zero children" fork --children 0
@@ -179,7 +194,8 @@ check "-j bad input: stderr empty" test ! -s "$tmp/err"
 
 # Every document has the same top-level keys, whatever the command did.
 for args in "help" "fork -h" "fork --size 1M --write 10" "fork sweep --max 1M --runs 1" \
-	    "exec --touch 10" "exec --binary true" "clone" "clone --share vm" \
+	    "exec --touch 10" "exec --binary true" "clone" "clone --share vm" "-V" \
+	    "exec --binary /nonexistent" \
 	    "tasks" "stats" "bogus" "fork --size 12Q" "clone --share thread"; do
 	# shellcheck disable=SC2086
 	run -j $args
@@ -240,6 +256,24 @@ check "fork sweep: latencies and ratios" \
 run fork sweep --max 1M --runs 1 -q
 check "fork sweep text -q: no notes" test "$rc" = 0 -a ! -s "$tmp/err"
 
+# Without /proc/meminfo nothing caps --max: the sizes must still stop at
+# the sweep's 16 points, never wrap past 2^64 into an endless loop. Under
+# RLIMIT_AS the first size cowlab cannot map ends the run.
+if [ -n "$COWLAB_INEXACT" ]; then
+	skip "fork sweep --max 2^64-1 without meminfo" "ASan reserves more than RLIMIT_AS allows"
+elif [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
+	skip "fork sweep --max 2^64-1 without meminfo" "needs root and unshare -m"
+else
+	: >"$tmp/meminfo"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	timeout -s KILL 30 unshare -m sh -c \
+		'mount --bind "$1" /proc/meminfo && exec prlimit --as=268435456 "$2" fork sweep --max 18446744073709551615 --runs 1 -q' \
+		sh "$tmp/meminfo" "$cowlab" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	check "fork sweep --max 2^64-1 without meminfo: ends at the first size it cannot map" \
+		test "$rc" = 1 -a "$(cat "$tmp/err")" = "cowlab: fork sweep at 256.0 MiB: failed"
+fi
+
 # ---------------------------------------------------------------- exec
 
 run exec --touch 50 -j
@@ -261,8 +295,25 @@ exact "exec --mmap: exactly a fault per page" '.growth[10].minflt == 1024'
 run exec --binary true -j
 check "exec --binary true: exit 0, code 0" jqtrue '.exec.exit_code == 0 and .exec.minflt > 0'
 
-run exec --binary "$tmp/does-not-exist" -j
-check "exec --binary missing: 127" jqtrue '.exec.exit_code == 127'
+# A failed execve() is an error: why, in one line, and no report
+run exec --binary "$tmp/does-not-exist" -q
+check "exec --binary missing: exit 1, one line, no report" \
+	test "$rc" = 1 -a "$(lines "$tmp/err")" = 1 -a ! -s "$tmp/out"
+check "exec --binary missing: says why" grep -qxF \
+	"cowlab: exec: cannot execute $tmp/does-not-exist: No such file or directory" "$tmp/err"
+run exec --binary "$tmp/does-not-exist" -j -q
+check "exec --binary missing -j: exit 1, one JSON document" \
+	test "$rc" = 1 -a ! -s "$tmp/err"
+check "exec --binary missing -j: valid" json_ok
+check "exec --binary missing -j: the error in it, no report" \
+	jqtrue ".error == \"exec: cannot execute $tmp/does-not-exist: No such file or directory\" and .exit_status == 1 and (has(\"exec\") | not)"
+printf 'not a program\n' >"$tmp/plain"
+chmod 644 "$tmp/plain"
+run exec --binary "$tmp/plain" -q
+check "exec --binary not executable: exit 1, one line, no report" \
+	test "$rc" = 1 -a "$(lines "$tmp/err")" = 1 -a ! -s "$tmp/out"
+check "exec --binary not executable: says why" grep -qxF \
+	"cowlab: exec: cannot execute $tmp/plain: Permission denied" "$tmp/err"
 
 run exec --binary sh -- -c "exit 3"
 check "exec --binary with arguments" grep -q "exit code *3" "$tmp/out"
@@ -343,6 +394,36 @@ check "kthreads -j: summary and rows" \
 	jqtrue '(.summary[0] | startswith("kthreads 3")) and (.sections[0].rows | length == 3) and .sections[0].rows[2].bound == "yes" and .sections[0].rows[2].name == "`-[ksoftirqd/1]"'
 run kthreads
 check "kthreads text: the module's tree as is" grep -q 'ksoftirqd/1' "$tmp/out"
+COWLAB_CTDIR=$fixtures
+
+# clone where the module has no row for the new tasks (none of the
+# fixture's pids): nothing known of their tgid or processes row, and said so
+run clone -j
+check "clone, no module row for the tasks: tgid and process_row null" \
+	jqtrue '[.tasks[] | .tgid == null and .process_row == null] == [true, true]'
+check "clone, no module row for the tasks: a note says why" \
+	jqtrue '[.notes[] | select(startswith("no row: "))] | length == 1'
+run clone
+check "clone text, no module row: process_row says 'no row'" \
+	test "$(grep -cE '^(fork|pthread) .*  no row$' "$tmp/out")" = 2
+
+# A module filter that leaves this run out: its counters say nothing of the
+# run, so they are unavailable, and why (the fixture has no row of ours)
+mkdir -p "$tmp/ctf" && cp "$fixtures"/* "$tmp/ctf/"
+echo "filter comm other" >"$tmp/ctf/control"
+COWLAB_CTDIR=$tmp/ctf
+why="the module's filter excludes this run (filter comm other; 'echo all > $tmp/ctf/control' tracks every task)"
+run exec --touch 10 -j
+check "filter excluding the run -j: exit 0" test "$rc" = 0
+check "filter excluding the run -j: unavailable, which filter, why" \
+	jqtrue ".kernel_counters.available == false and .kernel_counters.filter == \"comm other\" and .kernel_counters.reason == \"$why\" and .module == null"
+run exec --touch 10
+check "filter excluding the run: said once on stderr" \
+	test "$(cat "$tmp/err")" = "cowlab: kernel counters unavailable: $why; measuring without them"
+echo "filter all" >"$tmp/ctf/control"
+run exec --touch 10 -j
+check "filter all: available, and the filter named" \
+	jqtrue '.kernel_counters.available == true and .kernel_counters.filter == "all" and .kernel_counters.reason == null'
 COWLAB_CTDIR=$fixtures
 
 run tasks --watch 1 -j

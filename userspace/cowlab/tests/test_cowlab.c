@@ -380,6 +380,12 @@ static void sample_report(void)
 	table_int(t, -12345);
 	table_size(t, 1);
 	table_bool(t, true, "yes", "no");
+	/* not known: why in text (or "-"), null in JSON */
+	table_row(t);
+	table_str(t, "c");
+	table_unknown(t, NULL);
+	table_size(t, 0);
+	table_unknown(t, "no row");
 	table_end(t);
 }
 
@@ -394,7 +400,8 @@ TEST(report_json)
 	mem_end(&m, &json_wtr);
 	ASSERT_STREQ("{\"setup\":{\"pages\":512,\"size\":2097152},"
 		     "\"rows\":[{\"name\":\"alpha\",\"n\":7,\"size\":4096,\"x\":null},"
-		     "{\"name\":\"b\",\"n\":-12345,\"size\":1,\"x\":true}]}\n",
+		     "{\"name\":\"b\",\"n\":-12345,\"size\":1,\"x\":true},"
+		     "{\"name\":\"c\",\"n\":null,\"size\":0,\"x\":null}]}\n",
 		     m.buf);
 	free(m.buf);
 }
@@ -424,9 +431,10 @@ TEST(report_text)
 	ASSERT_STREQ("Setup\n"
 		     "  pages                            512\n"
 		     "  size                             2.0 MiB (2097152)\n"
-		     "name        n     size    x\n"
-		     "alpha       7  4.0 KiB    -\n"
-		     "b      -12345      1 B  yes\n", out);
+		     "name        n     size       x\n"
+		     "alpha       7  4.0 KiB       -\n"
+		     "b      -12345      1 B     yes\n"
+		     "c           -      0 B  no row\n", out);
 	free(out);
 }
 
@@ -584,6 +592,17 @@ TEST(self_memory)
 	ASSERT_EQ(0, proc_faults(getpid(), getpid(), &f));
 	ASSERT_EQ(0, sys_mem(&s));
 	ASSERT_TRUE(s.total > 0 && s.used <= s.total);
+}
+
+TEST(mem_total_overflow)
+{
+	/* totals past 2^64 are refused, not wrapped around into ones that fit */
+	ASSERT_EQ(EXIT_USAGE, mem_check_fits_n("t", UINT64_MAX, 1, 1));
+	ASSERT_EQ(EXIT_USAGE, mem_check_fits_n("t", 0, 1ULL << 62, 4));
+	ASSERT_EQ(EXIT_USAGE, mem_check_fits_n("t", 1ULL << 63, 1, 1ULL << 63));
+	ASSERT_EQ(EXIT_USAGE, mem_check_fits_n("t", 0, UINT64_MAX, UINT64_MAX));
+	ASSERT_EQ(0, mem_check_fits_n("t", 4096, 2, 4096));
+	ASSERT_EQ(0, mem_check_fits_n("t", 0, UINT64_MAX, 0));
 }
 
 TEST_HARNESS_MAIN

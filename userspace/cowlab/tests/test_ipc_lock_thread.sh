@@ -178,6 +178,33 @@ for bad in "--procs 0" "--procs 65" "--procs -1" "--count 0" \
 	check "lock $bad: one line, exit 2" one_line_exit_2
 done
 
+# A method whose setup fails has no results (null, "-"), not "0 lost", and
+# the document carries why, as any failed command does
+if command -v jq >/dev/null 2>&1; then
+	TMPDIR=/nonexistent "$cowlab" -j -q lock flock mutex --count 100 \
+		>"$work/out" 2>"$work/err"
+	rc=$?
+	check "lock, setup failed -j: exit 1" [ "$rc" -eq 1 ]
+	check "lock, setup failed -j: one JSON document" json_ok
+	check "lock, setup failed -j: nothing on stderr" [ ! -s "$work/err" ]
+	check "lock, setup failed -j: no result, the row's error" [ \
+		"$(jq -c '.methods[0] | [.final, .lost, .ops_per_s, .time_ns, .k_acquired, .verdict, .error]' "$work/out")" = \
+		'[null,null,null,null,null,"failed","setup: No such file or directory"]' ]
+	check "lock, setup failed -j: the other method ran" [ \
+		"$(jq -c '.methods[1] | [.method, .final, .lost, .error]' "$work/out")" = '["mutex",400,0,null]' ]
+	check "lock, setup failed -j: the document's error and exit status" [ \
+		"$(jq -c '[.error, .exit_status]' "$work/out")" = \
+		'["lock: 1 of 2 methods failed (flock: setup: No such file or directory)",1]' ]
+else
+	skip "lock, setup failed -j" "no jq"
+fi
+TMPDIR=/nonexistent "$cowlab" -q lock flock --count 100 >"$work/out" 2>"$work/err"
+rc=$?
+check "lock, setup failed: exit 1, the error in one line" test "$rc" -eq 1 -a \
+	"$(cat "$work/err")" = "cowlab: lock: 1 of 1 methods failed (flock: setup: No such file or directory)"
+check "lock, setup failed: final and lost are '-'" \
+	[ "$(awk '$1 == "flock" { print $7, $8, $9 }' "$work/out")" = "- - failed" ]
+
 # ------------------------------------------------------------- thread
 
 run -j thread lwp crash strtok
