@@ -2,17 +2,17 @@
 #
 # cowtrace: build, check and demo.
 #
-#   make [KVER=6.1|6.12]   cowtrace.ko for that Debian kernel series, and userspace
-#   make check             everything, on both series, in the test VM
+#   make [KVER=6.1|6.12|debug]  cowtrace.ko for that kernel series, and userspace
+#                          (debug: Debian's 6.12 built with KASAN, lockdep, kmemleak)
+#   make check             everything, on every series, in the test VM
 #   make demo              boot the VM, load the module, show its views
 #   make bench             fault and lock-contention cost: none, cowtrace, bpftrace/perf
 #   make style / sparse    checkpatch --strict / sparse over the module
 #   make deps              install what is missing (scripts/setup)
 #
-# Each series builds in build/SERIES/, so both can be built side by side.
+# Each series builds in build/SERIES/, so all can be built side by side.
 
 KVER ?= 6.1
-SERIES := 6.1 6.12
 COWTRACE_CACHE ?= /var/cache/cowtrace
 KSFT_DIR ?= $(COWTRACE_CACHE)/ksft/tools/testing/selftests
 CHECKPATCH ?= $(COWTRACE_CACHE)/ksft/scripts/checkpatch.pl
@@ -21,8 +21,7 @@ export COWTRACE_CACHE KSFT_DIR
 TOP := $(CURDIR)
 BUILD := $(TOP)/build/$(KVER)
 # Resolved when used, so that 'make deps' works before anything is set up.
-ABI = $(shell scripts/setup --abi $(KVER))
-KDIR ?= /usr/src/linux-headers-$(ABI)
+KDIR ?= $(shell scripts/setup --kdir $(KVER))
 KMAKE = $(MAKE) -C $(KDIR) M=$(BUILD)
 
 MODULE_SOURCES := $(wildcard module/*.c module/*.h module/uapi/*.h)
@@ -31,13 +30,13 @@ STYLE_SOURCES = $(MODULE_SOURCES) $(wildcard selftests/*.[ch] selftests/testmod/
 # W=1: the kernel's own set of extra warnings (its answer to -Wextra).
 MODULE_FLAGS := W=1
 
-.PHONY: all module userspace selftests check demo bench style sparse deps \
+.PHONY: all module userspace selftests testmod check demo bench style sparse deps deps-series \
 	install clean help
 
 all: module userspace selftests
 
 help:
-	@sed -n '3,12s/^# \{0,1\}//p' Makefile
+	@sed -n '3,13s/^# \{0,1\}//p' Makefile
 
 # Kbuild writes objects next to their sources: give each series a tree of
 # links to the sources, so the two builds never share an object file.
@@ -54,8 +53,10 @@ userspace:
 	$(MAKE) -C userspace
 
 # The kselftests, and the modules the tests load (selftests/testmod).
-selftests: $(BUILD)/Kbuild
+selftests: testmod
 	$(MAKE) -C selftests
+
+testmod: $(BUILD)/Kbuild
 	@cp -rsf $(TOP)/selftests/testmod $(BUILD)/
 	$(MAKE) -C $(KDIR) M=$(BUILD)/testmod $(MODULE_FLAGS) modules
 
@@ -71,10 +72,17 @@ style:
 deps:
 	@scripts/setup --quiet
 
-check: deps
+# The demo and the benchmarks need only their own series, not the debug
+# kernel that a first 'make deps' builds (half an hour).
+deps-series:
+	@scripts/setup --quiet --series $(KVER)
+
+# check builds the debug kernel itself, beside the stock series' tests.
+check:
+	@scripts/setup --quiet --series stock
 	scripts/check
 
-demo: deps
+demo: deps-series
 	scripts/demo
 
 # Benchmarks: fault cost in the VM (no module / cowtrace / bpftrace, side by
@@ -87,7 +95,7 @@ $(TOP)/build/lockbench: scripts/bench/lockbench.c
 	@mkdir -p $(TOP)/build
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
 
-bench: deps module $(TOP)/build/faultbench $(TOP)/build/lockbench
+bench: deps-series module $(TOP)/build/faultbench $(TOP)/build/lockbench
 	scripts/bench/run
 	$(MAKE) -C userspace bench
 

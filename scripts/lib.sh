@@ -4,9 +4,12 @@
 # The kernel series we test against are Debian's two offered series. Their
 # ABI names (6.1.0-56-amd64, 6.12.117+deb12-amd64, ...) move with every
 # Debian point release, so they are resolved from the headers metapackage at
-# run time and never written down anywhere in the tree.
+# run time and never written down anywhere in the tree. The "debug" series
+# is Debian's 6.12 source built here with the sanitizers (scripts/debug-kernel),
+# named by the hash of what it is built from.
 
-CT_SERIES_ALL="6.1 6.12"
+CT_SERIES_STOCK="6.1 6.12"
+CT_SERIES_ALL="$CT_SERIES_STOCK debug"
 CT_CACHE=${COWTRACE_CACHE:-/var/cache/cowtrace}
 # The selftest harness, lib.mk and checkpatch.pl are userspace tools that do
 # not depend on the running kernel: one source tree (the newest series) serves
@@ -23,7 +26,7 @@ ct_die()
 ct_check_series()
 {
 	case "$1" in
-	6.1 | 6.12) ;;
+	6.1 | 6.12 | debug) ;;
 	*) ct_die "unknown kernel series '$1' (expected one of: $CT_SERIES_ALL)" ;;
 	esac
 }
@@ -52,6 +55,29 @@ ct_abi()
 	ct_check_series "$1"
 	[ -s "$f" ] || ct_die "kernel $1 is not set up: run scripts/setup --series $1"
 	cat "$f"
+}
+
+# Where modules for a series are built against: Debian's headers package,
+# or the debug kernel's own build tree.
+ct_kdir()
+{
+	local abi
+
+	abi=$(ct_abi "$1")
+	case "$1" in
+	debug) echo "$CT_CACHE/kernels/$abi/build" ;;
+	*) echo "/usr/src/linux-headers-$abi" ;;
+	esac
+}
+
+# A sanitizer kernel runs the same tests 10 to 20 times slower: test
+# programs scale their own time limits by this.
+ct_timeout_scale()
+{
+	case "$1" in
+	debug) echo 10 ;;
+	*) echo 1 ;;
+	esac
 }
 
 ct_kernel_root()

@@ -6,6 +6,7 @@
 #ifndef COWTRACE_TEST_H
 #define COWTRACE_TEST_H
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -22,10 +23,30 @@ static inline void cowtrace_require_module(void)
 			       COWTRACE_DEBUGFS_DIR);
 }
 
+/*
+ * On a slow kernel (the sanitizer one runs 10-20 times slower) the test
+ * runner sets COWTRACE_TIMEOUT_SCALE: every test's time limit grows with
+ * it, and what the tests do stays the same.
+ */
+static inline void cowtrace_scale_timeouts(void)
+{
+	const char *s = getenv("COWTRACE_TIMEOUT_SCALE");
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+	int scale = s ? atoi(s) : 1;
+
+	if (scale <= 1)
+		return;
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout *= scale;
+}
+
 /* Each test's main(): skip as a whole unless the module can be tested. */
 static inline int cowtrace_test_main(int argc, char **argv)
 {
 	cowtrace_require_module();
+	cowtrace_scale_timeouts();
 	return test_harness_run(argc, argv);
 }
 
