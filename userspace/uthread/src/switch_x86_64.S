@@ -39,9 +39,12 @@
  *    and fldcw can cost tens of cycles), so they are reloaded only when
  *    the outgoing and incoming words differ.  Read each saved word back
  *    with the size it was stored with: one 8-byte load over the 4- and
- *    2-byte stores cannot be store-forwarded and stalls ~10 ns.  MXCSR's
- *    sticky status flags take part in the comparison, so a thread with
- *    raised exception flags takes the slower path, which is still correct.
+ *    2-byte stores cannot be store-forwarded and stalls ~10 ns.  MXCSR is
+ *    stored whole but compared on its control bits only (6-15, mask
+ *    0xffc0): its sticky status flags (0-5) are caller-saved, so raised
+ *    flags alone never cost a reload.  A reload, when the control bits or
+ *    the x87 CW differ, loads @to's whole saved word, flags included;
+ *    otherwise @to sees the flags as the outgoing thread left them.
  *  - Signal stacks: a signal handler runs on whatever user stack is
  *    current; small user stacks therefore need SA_ONSTACK with a
  *    sigaltstack for heavy handlers.  Never switch from a signal handler.
@@ -56,6 +59,16 @@
  *    resumed by a predicted return.  Entering by ret (as this file once
  *    did) consumed that entry, and the new thread's exit and everything
  *    its joiner returned through afterwards mispredicted.
+ *  - Unwinding: debuggers and DWARF unwinders (libgcc's, behind
+ *    backtrace()) read the CFI below, which describes every instruction
+ *    (tests/unwind_test.sh checks each one).  Until %rsp moves, the frame
+ *    is the caller's call; once the loads from @to overwrite the caller's
+ *    callee-saved registers, the CFI finds them in @from through %rdi,
+ *    which nothing here writes.  Once %rsp moves, the frame is @to's own
+ *    call, its registers back in place, or for a fresh @to an outermost
+ *    frame.  Hence the test for fresh before %rsp moves, and the return
+ *    address that an exiting thread leaves on its stack before its jump
+ *    here (see ut_thread_entry).
  *  - Stack alignment at entry: ut_ctx_make() sets rsp 16-byte aligned, as
  *    at a call instruction, and rbp = 0; ut_thread_entry's CFI marks it
  *    as the outermost frame (no return address), so unwinders stop there.
@@ -67,11 +80,27 @@
  */
 #include "ctx_offsets.h"
 
+/*
+ * CFI that the .cfi_* directives cannot spell: "the caller's register is
+ * saved at offset(%rdi)" is DW_CFA_expression (register, 2-byte DWARF
+ * expression DW_OP_breg5 offset); DWARF numbers %rdi 5, %rbx 3, %rbp 6,
+ * %r12-%r15 12-15 (x86-64 psABI).  The offset is a one-byte SLEB128, so
+ * it must stay below 64.
+ */
+#define DW_CFA_expression	0x10
+#define DW_OP_breg_rdi		0x75
+#define CFI_SAVED_IN_FROM(dwreg, off) \
+	.cfi_escape DW_CFA_expression, dwreg, 2, DW_OP_breg_rdi, off
+#if UT_CTX_R15 >= 64
+#error "CFI_SAVED_IN_FROM encodes offsets below 64 only"
+#endif
+
 	.text
 	.globl	ut_ctx_switch
 	.type	ut_ctx_switch, @function
 	.p2align 4
 ut_ctx_switch:
+	.cfi_startproc
 	movq	%rsp, UT_CTX_RSP(%rdi)
 	movq	%rbx, UT_CTX_RBX(%rdi)
 	movq	%rbp, UT_CTX_RBP(%rdi)
@@ -81,6 +110,16 @@ ut_ctx_switch:
 	movq	%r15, UT_CTX_R15(%rdi)
 	stmxcsr	UT_CTX_MXCSR(%rdi)
 	fnstcw	UT_CTX_FPUCW(%rdi)
+	/*
+	 * The loads below overwrite the caller's registers; from here until
+	 * %rsp moves, unwinders find them in @from (%rdi is never written).
+	 */
+	CFI_SAVED_IN_FROM(3, UT_CTX_RBX)
+	CFI_SAVED_IN_FROM(6, UT_CTX_RBP)
+	CFI_SAVED_IN_FROM(12, UT_CTX_R12)
+	CFI_SAVED_IN_FROM(13, UT_CTX_R13)
+	CFI_SAVED_IN_FROM(14, UT_CTX_R14)
+	CFI_SAVED_IN_FROM(15, UT_CTX_R15)
 
 	movq	UT_CTX_RBX(%rsi), %rbx
 	movq	UT_CTX_RBP(%rsi), %rbp
@@ -102,17 +141,35 @@ ut_ctx_switch:
 	cmpw	UT_CTX_FPUCW(%rsi), %cx
 	jne	1f
 2:
-	movq	UT_CTX_RSP(%rsi), %rsp
+	/*
+	 * Test @to's fresh flag before moving %rsp, not after: from the move
+	 * on, the frame is a parked thread's call or a fresh stack's
+	 * outermost frame, and CFI tells them apart by the address alone.
+	 */
 	cmpb	$0, UT_CTX_FRESH(%rsi)
 	jne	3f
+	movq	UT_CTX_RSP(%rsi), %rsp
+	/* @to's own call of this function, its registers all back in place */
+	.cfi_remember_state
+	.cfi_restore rbx
+	.cfi_restore rbp
+	.cfi_restore r12
+	.cfi_restore r13
+	.cfi_restore r14
+	.cfi_restore r15
 	ret
+	.cfi_restore_state
 1:
 	ldmxcsr	UT_CTX_MXCSR(%rsi)
 	fldcw	UT_CTX_FPUCW(%rsi)
 	jmp	2b
 3:
 	movb	$0, UT_CTX_FRESH(%rsi)
+	movq	UT_CTX_RSP(%rsi), %rsp
+	/* Nothing called us on a fresh stack: the outermost frame */
+	.cfi_undefined rip
 	jmp	ut_thread_entry
+	.cfi_endproc
 	.size	ut_ctx_switch, . - ut_ctx_switch
 
 /*
@@ -137,6 +194,16 @@ ut_thread_entry:
 	call	ut_thread_exit_ctx
 	movq	%rbx, %rdi
 	movq	%rax, %rsi
+	/*
+	 * A return address for unwinders, so that the switch's caller is this
+	 * outermost frame, not the word at the stack top (the TCB).  The slot
+	 * below %rsp still holds the one the call above pushed: a signal
+	 * cannot have overwritten it, the kernel skips the 128-byte red zone.
+	 * Taking it back is free; pushing one of our own cost ~0.3 ns per
+	 * create+join, and a call would unbalance the return-stack buffer.
+	 */
+	leaq	-8(%rsp), %rsp
+	.cfi_adjust_cfa_offset 8
 	jmp	ut_ctx_switch
 	.cfi_endproc
 	.size	ut_thread_entry, . - ut_thread_entry

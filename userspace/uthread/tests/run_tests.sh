@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Run the unit tests in every variant (plain, asan, valgrind, mprotect) and
-# sum the harness's per-case results.
-# Usage: run_tests.sh BUILD_DIR "VALGRIND COMMAND"
+# the unwinding checks of the assembly switch, and sum the per-case results.
+# Usage: run_tests.sh BUILD_DIR "VALGRIND COMMAND" "ASSEMBLY SOURCES"
 # The last line is "N passed, N failed, N skipped"; the exit status is 1
 # if anything failed, including a binary that died without a Totals line.
 
 b=$1
 vg=$2
+asm=$3
 pass=0
 fail=0
 skip=0
@@ -45,6 +46,8 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 run valgrind $vg "$b/valgrind/test_uthread"
 # Guard pages by mprotect(PROT_NONE), as on kernels before 6.13
 run mprotect "$b/mprotect/test_uthread"
+# Backtraces through the switch: libgcc and gdb, plain and asan builds
+run unwind sh "$(dirname "$0")/unwind_test.sh" "$b" "$asm"
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
