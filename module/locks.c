@@ -30,6 +30,13 @@ static int ct_locks_show(struct seq_file *m, void *v)
 
 	seq_printf(m, "locks since %llu.%06llu s\n", div_u64(ns, NSEC_PER_SEC),
 		   div_u64(ns % NSEC_PER_SEC, NSEC_PER_USEC));
+	/*
+	 * With lock debugging, mutex_lock() has no fast path: every
+	 * acquisition, free mutex or not, goes through contention_begin/end
+	 * (kernel/locking/mutex.c), and is counted here as a mutex wait.
+	 */
+	seq_printf(m, "lockdep %s\n", IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC) ?
+		   "1 (every mutex acquisition counts as a contention)" : "0");
 	ct_contention_show(m);
 	ct_filelock_show(m);
 	return 0;
