@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cowlab.h"
@@ -151,15 +152,29 @@ static int clone_child(void *arg)
 	return 0;
 }
 
-/* Wait for a CLONE_THREAD task: the kernel clears ctid when it exits. */
+/*
+ * Wait for a CLONE_THREAD task to be gone. The kernel clears ctid early in
+ * the thread's exit, before the exit that the module sees (and before its
+ * last numbers are final): wait on, until the thread has left
+ * /proc/self/task, which it does only once that exit is done.
+ */
 static int wait_thread(struct clone_exp *x)
 {
+	struct timespec ms = { .tv_nsec = 1000000 };
+	char path[64];
 	pid_t t;
+	int i;
 
 	while ((t = x->ctid) != 0) {
 		if (exiting)
 			return -EINTR;
 		syscall(SYS_futex, &x->ctid, FUTEX_WAIT, t, NULL, NULL, 0);
+	}
+	snprintf(path, sizeof(path), "/proc/self/task/%ld", (long)x->rep.tid);
+	for (i = 0; i < 10000 && !access(path, F_OK); i++) {
+		if (exiting)
+			return -EINTR;
+		nanosleep(&ms, NULL);
 	}
 	return 0;
 }
