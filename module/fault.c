@@ -262,8 +262,9 @@ enum {
 	CT_HOOK_HMF,
 	CT_NR_FAULT_HOOKS
 };
+
 /* The bracket is last: cowtrace_fault_exit() detaches the rest before it. */
-static_assert(CT_HOOK_HMF == CT_NR_FAULT_HOOKS - 1);
+static_assert(CT_NR_FAULT_HOOKS - 1 == CT_HOOK_HMF);
 
 static struct ct_hook ct_fault_hooks[CT_NR_FAULT_HOOKS] = {
 	[CT_HOOK_WP] = CT_KPROBE("do_wp_page", NULL, ct_wp_pre),
