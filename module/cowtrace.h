@@ -31,6 +31,8 @@ void *ct_tasks_next(struct seq_file *m, void *v, loff_t *pos);
 void ct_tasks_stop(struct seq_file *m, void *v);
 struct ct_task *ct_tasks_show_header_or_row(struct seq_file *m, void *v);
 void ct_show_task_row(struct seq_file *m, struct ct_task *ct);
+void ct_show_task_row_as(struct seq_file *m, struct ct_task *ct, pid_t pid,
+			 pid_t tgid);
 /* A comm as one field, with a leading space. */
 void ct_show_comm(struct seq_file *m, const char *comm);
 

@@ -21,6 +21,7 @@
 #include <linux/hashtable.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/pid.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -154,10 +155,23 @@ void ct_task_exec(struct task_struct *task)
 	rcu_read_unlock();
 }
 
+static void ct_task_release(struct ct_task *ct)
+{
+	put_pid(ct->pid_ref);
+	put_pid(ct->tgid_ref);
+	kfree(ct);
+}
+
+static void ct_task_release_rcu(struct rcu_head *rcu)
+{
+	ct_task_release(container_of(rcu, struct ct_task, rcu));
+}
+
+/* Readers may be on it: it goes after a grace period (rcu_barrier at exit). */
 static void ct_task_free(struct ct_task *ct)
 {
 	list_del_rcu(&ct->all);
-	kfree_rcu(ct, rcu);
+	call_rcu(&ct->rcu, ct_task_release_rcu);
 }
 
 /* Caller holds ct_lock. */
@@ -174,9 +188,13 @@ static void ct_task_evict_excess(void)
 	}
 }
 
+/* What /proc/cowtrace's readers judge an exited row by. */
 static void ct_task_save_creds(struct ct_task *ct, struct task_struct *task)
 {
 	const struct cred *cred;
+
+	ct->pid_ref = get_task_pid(task, PIDTYPE_PID);
+	ct->tgid_ref = get_task_pid(task, PIDTYPE_TGID);
 
 	rcu_read_lock();
 	cred = __task_cred(task);
@@ -325,12 +343,12 @@ void cowtrace_task_exit(void)
 		list_del(&ct->all);
 		if (ct->task)
 			put_task_struct(ct->task);
-		kfree(ct);
+		ct_task_release(ct);
 	}
 	hash_init(ct_live);
 	INIT_LIST_HEAD(&ct_exited);
 	ct_nr_live = 0;
 	ct_nr_exited = 0;
-	/* Rows freed with kfree_rcu() before the hooks went away. */
+	/* Rows freed with call_rcu() before the hooks went away. */
 	rcu_barrier();
 }

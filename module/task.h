@@ -31,9 +31,13 @@ struct ct_task {
 	pid_t pid;
 	pid_t tgid;
 	bool tracked;			/* matches the filter: shown, counted */
-	/* The credentials it exited with, for /proc/cowtrace's readers. */
+	/*
+	 * The credentials it exited with, and its pids (to number it in a
+	 * reader's pid namespace), for /proc/cowtrace's readers.
+	 */
 	kuid_t uid, euid, suid;
 	kgid_t gid, egid, sgid;
+	struct pid *pid_ref, *tgid_ref;
 	char comm[TASK_COMM_LEN];	/* as of the exec or exit last seen */
 	u64 count[COWTRACE_NR_COUNTERS];
 };

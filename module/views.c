@@ -89,16 +89,23 @@ struct ct_task *ct_tasks_show_header_or_row(struct seq_file *m, void *v)
 	return READ_ONCE(ct->tracked) ? ct : NULL;
 }
 
-void ct_show_task_row(struct seq_file *m, struct ct_task *ct)
+/* A row with its task's pids as numbered in some pid namespace. */
+void ct_show_task_row_as(struct seq_file *m, struct ct_task *ct, pid_t pid,
+			 pid_t tgid)
 {
 	char comm[TASK_COMM_LEN];
 
 	ct_task_comm(ct, comm);
-	seq_printf(m, "%d %d", ct->pid, ct->tgid);
+	seq_printf(m, "%d %d", pid, tgid);
 	ct_show_comm(m, comm);
 	seq_puts(m, READ_ONCE(ct->task) ? " alive" : " exited");
 	ct_show_counts(m, ct->count);
 	seq_putc(m, '\n');
+}
+
+void ct_show_task_row(struct seq_file *m, struct ct_task *ct)
+{
+	ct_show_task_row_as(m, ct, ct->pid, ct->tgid);
 }
 
 static int ct_tasks_show(struct seq_file *m, void *v)

@@ -5,6 +5,8 @@
  * user, dumpable while alive.
  */
 #include <grp.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -126,6 +128,126 @@ TEST(unprivileged_reader_sees_only_its_own_tasks)
 	EXPECT_EQ(1, results[3]);
 	EXPECT_TRUE(results[4]);
 	EXPECT_EQ(EACCES, results[5]);
+}
+
+/* The pids of the rows in an already open /proc/cowtrace, or -1. */
+static int fd_row_pids(int fd, int *pids, int max)
+{
+	static char text[1 << 20];
+	size_t len = 0;
+	ssize_t n;
+	char *line;
+	int rows = 0;
+
+	while ((n = read(fd, text + len, sizeof(text) - 1 - len)) > 0)
+		len += n;
+	if (n < 0)
+		return -1;
+	text[len] = '\0';
+	for (line = strchr(text, '\n'); line && line[1] && rows < max;
+	     line = strchr(line + 1, '\n'))
+		pids[rows++] = atoi(line + 1);
+	return rows;
+}
+
+/*
+ * A descriptor opened by "nobody" and read by root shows what nobody may
+ * see, as /proc does: the opener's credentials decide, not the reader's.
+ * Returns through the exit status: 0 root's row hidden, 1 shown, 2+ error.
+ */
+static int opened_as_nobody_read_as_root(pid_t root_task)
+{
+	static int pids[MAX_PIDS];
+	int fd, n;
+
+	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, 0) ||
+	    setresuid(NOBODY, NOBODY, 0))
+		return 2;
+	fd = open(PROC_FILE, O_RDONLY);
+	if (fd < 0)
+		return 3;
+	/* Back to root through the saved uid: the reader is root again. */
+	if (seteuid(0) || setegid(0) || geteuid() != 0)
+		return 4;
+	n = fd_row_pids(fd, pids, MAX_PIDS);
+	if (n < 0)
+		return 5;
+	return has_pid(pids, n, root_task);
+}
+
+TEST(the_opener_not_the_reader_decides)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(opened_as_nobody_read_as_root(getppid()));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("root's test process %s", WEXITSTATUS(status) == 1 ?
+		       "was shown to a descriptor nobody opened" : "(setup failed)");
+	}
+}
+
+/*
+ * In a pid namespace of its own with its own /proc, a reader sees the
+ * tasks of that namespace only, numbered as they are there: itself as 1,
+ * its exited child as 2; and once it is nobody, only itself. Results:
+ * rows and both pids as root, then rows and the pid as nobody.
+ */
+static void own_namespace_reader(int *results)
+{
+	static int pids[MAX_PIDS];
+	pid_t child;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("proc", "/proc", "proc", 0, NULL))
+		_exit(10);
+	child = fork();
+	if (!child)
+		exit_now();
+	waitpid(child, NULL, 0);
+	results[0] = row_pids(PROC_FILE, pids, MAX_PIDS);
+	results[1] = results[0] > 0 ? pids[0] : -1;
+	results[2] = results[0] > 1 ? pids[1] : -1;
+	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+		_exit(11);
+	prctl(PR_SET_DUMPABLE, 1);
+	results[3] = row_pids(PROC_FILE, pids, MAX_PIDS);
+	results[4] = results[3] > 0 ? pids[0] : -1;
+}
+
+TEST(a_pid_namespace_sees_its_own_tasks_by_its_own_numbers)
+{
+	int results[5], fds[2], status;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(fds));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (unshare(CLONE_NEWPID | CLONE_NEWNS))
+			_exit(20);
+		pid = fork();
+		if (!pid) {
+			own_namespace_reader(results);
+			_exit(write(fds[1], results, sizeof(results)) !=
+			      sizeof(results));
+		}
+		_exit(pid > 0 && waitpid(pid, &status, 0) == pid &&
+		      WIFEXITED(status) ? WEXITSTATUS(status) : 21);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(sizeof(results), read(fds[0], results, sizeof(results)));
+	EXPECT_EQ(2, results[0]);
+	EXPECT_EQ(1, results[1]);
+	EXPECT_EQ(2, results[2]);
+	EXPECT_EQ(1, results[3]);
+	EXPECT_EQ(1, results[4]);
 }
 
 int main(int argc, char **argv)
