@@ -26,9 +26,9 @@ int cowtrace_control_init(void);
 void ct_show_filter(struct seq_file *m);
 
 struct ct_task;
-void *ct_tasks_start(struct seq_file *m, loff_t *pos);
+void *ct_tasks_start(struct seq_file *m, loff_t *pos) __acquires(RCU);
 void *ct_tasks_next(struct seq_file *m, void *v, loff_t *pos);
-void ct_tasks_stop(struct seq_file *m, void *v);
+void ct_tasks_stop(struct seq_file *m, void *v) __releases(RCU);
 struct ct_task *ct_tasks_show_header_or_row(struct seq_file *m, void *v);
 void ct_show_task_row(struct seq_file *m, struct ct_task *ct);
 void ct_show_task_row_as(struct seq_file *m, struct ct_task *ct, pid_t pid,
