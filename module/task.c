@@ -109,6 +109,8 @@ struct ct_task *ct_task_add(struct task_struct *task, bool tracked)
 	ct->task = task;
 	ct->pid = task->pid;
 	ct->tgid = task->tgid;
+	/* A new thread's leader is set by now; exec keeps the group's start. */
+	ct->group_start = task->group_leader->start_time;
 	ct->tracked = tracked;
 	strscpy(ct->comm, task->comm, sizeof(ct->comm));
 	INIT_LIST_HEAD(&ct->exited);

@@ -30,6 +30,7 @@ struct ct_task {
 	struct ct_fault *fault;		/* innermost fault in progress */
 	pid_t pid;
 	pid_t tgid;
+	u64 group_start;		/* its thread group's start: tgid reuse */
 	bool tracked;			/* matches the filter: shown, counted */
 	/*
 	 * The credentials it exited with, and its pids (to number it in a

@@ -131,6 +131,7 @@ DEFINE_SEQ_ATTRIBUTE(ct_tasks);
  */
 struct ct_proc_row {
 	pid_t tgid;
+	u64 group_start;
 	bool leader;
 	unsigned int tasks;
 	unsigned int alive;
@@ -171,6 +172,7 @@ static size_t ct_copy_tracked(struct ct_proc_row *rows, size_t max)
 			continue;
 		r = &rows[n - 1];
 		r->tgid = ct->tgid;
+		r->group_start = ct->group_start;
 		r->leader = ct->pid == ct->tgid;
 		r->tasks = 1;
 		r->alive = !!READ_ONCE(ct->task);
@@ -188,17 +190,24 @@ static int ct_proc_cmp(const void *a, const void *b)
 
 	if (x->tgid != y->tgid)
 		return x->tgid < y->tgid ? -1 : 1;
+	if (x->group_start != y->group_start)
+		return x->group_start < y->group_start ? -1 : 1;
 	return y->leader - x->leader;	/* the leader first: its comm */
 }
 
-/* Sum sorted rows of one thread group into its first row; returns count. */
+/*
+ * Sum sorted rows of one thread group into its first row; returns count.
+ * A group is its tgid and its start: a process that reused the tgid of
+ * one that exited is another row.
+ */
 static size_t ct_merge_groups(struct ct_proc_row *rows, size_t n)
 {
 	size_t out = 0, i;
 	unsigned int c;
 
 	for (i = 0; i < n; i++) {
-		if (out && rows[out - 1].tgid == rows[i].tgid) {
+		if (out && rows[out - 1].tgid == rows[i].tgid &&
+		    rows[out - 1].group_start == rows[i].group_start) {
 			struct ct_proc_row *g = &rows[out - 1];
 
 			g->tasks++;

@@ -10,6 +10,8 @@
  * difference to the parent through a pipe, as selftests/mm/cow.c does.
  */
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <pthread.h>
@@ -793,6 +795,76 @@ TEST(process_row_sums_its_threads)
 		EXPECT_EQ(sum.c[i], proc.c[i]);
 	EXPECT_EQ(NTHREADS, proc.c[COWTRACE_THREADS]);
 	EXPECT_EQ(1 + NTHREADS, processes_tasks(&r, pid));
+}
+
+/* A child that gets exactly pid @want (clone3's set_tid, as root). */
+static pid_t fork_with_pid(pid_t want)
+{
+	struct clone_args args = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)&want,
+		.set_tid_size = 1,
+	};
+
+	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/* Rows of the processes view for thread group @tgid, by state. */
+static int processes_rows(struct ct_reader *r, pid_t tgid, int *alive,
+			  int *exited)
+{
+	char key[32], state[16], *row;
+	int n = 0;
+
+	*alive = 0;
+	*exited = 0;
+	if (cowtrace_read_file(COWTRACE_DEBUGFS_DIR "/processes", r->buf,
+			       r->size) < 0)
+		return -1;
+	snprintf(key, sizeof(key), "\n%d %d ", tgid, tgid);
+	for (row = strstr(r->buf, key); row; row = strstr(row + 1, key)) {
+		if (sscanf(row + strlen(key), "%*s %15s", state) != 1)
+			return -1;
+		*alive += !strcmp(state, "alive");
+		*exited += !strcmp(state, "exited");
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A process that gets the pid of one that exited is another process: the
+ * processes view keeps their rows apart, however equal their tgids.
+ */
+TEST(a_reused_pid_is_another_process)
+{
+	int go[2], alive, exited;
+	struct ct_reader r;
+	pid_t first, again;
+	char byte;
+
+	first = fork();
+	ASSERT_LE(0, first);
+	if (!first) {
+		touch_own_pages(NULL);
+		_exit(0);
+	}
+	reap(first);
+	ASSERT_EQ(0, pipe(go));
+	again = fork_with_pid(first);
+	if (!again) {
+		touch_own_pages(NULL);
+		_exit(read(go[0], &byte, 1) == 1 ? 0 : 1);
+	}
+	ASSERT_EQ(first, again) {
+		TH_LOG("clone3 with set_tid %d: %s", first, strerror(errno));
+	}
+	ASSERT_EQ(0, ct_reader_init(&r));
+	EXPECT_EQ(2, processes_rows(&r, first, &alive, &exited));
+	EXPECT_EQ(1, alive);
+	EXPECT_EQ(1, exited);
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	reap(again);
 }
 
 static void *noop(void *arg)
