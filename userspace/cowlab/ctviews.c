@@ -39,32 +39,24 @@ const char *ct_dir(void)
 	return d && *d ? d : COWTRACE_DEBUGFS_DIR;
 }
 
-/* The module's version, from its "version" view ("version 0.1.0"). */
-static void ct_read_version(void)
+/*
+ * The rest of the first line of the module's file @name after @key and a
+ * space ("version 0.1.0", "filter comm other"), into @buf; empty if none.
+ */
+static void ct_read_keyed(const char *name, const char *key, char *buf,
+			  size_t size)
 {
+	size_t klen = strlen(key);
 	char path[512], *text;
 
-	snprintf(path, sizeof(path), "%s/version", ct_dir());
-	text = read_text_file(path, NULL);
-	if (!text)
-		return;
-	if (sscanf(text, "version %63s", version) != 1)
-		version[0] = '\0';
-	free(text);
-}
-
-/* The filter in force, from the control file ("filter comm other"). */
-static void ct_read_filter(void)
-{
-	char path[512], *text;
-
-	snprintf(path, sizeof(path), "%s/control", ct_dir());
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", ct_dir(), name);
 	text = read_text_file(path, NULL);
 	if (!text)
 		return;
 	text[strcspn(text, "\n")] = '\0';
-	if (!strncmp(text, "filter ", 7))
-		snprintf(filter, sizeof(filter), "%s", text + 7);
+	if (!strncmp(text, key, klen) && text[klen] == ' ')
+		snprintf(buf, size, "%s", text + klen + 1);
 	free(text);
 }
 
@@ -128,8 +120,8 @@ bool ct_probe(void)
 	snprintf(tasks, sizeof(tasks), "%s/tasks", ct_dir());
 	available = !access(tasks, R_OK);
 	if (available) {
-		ct_read_version();
-		ct_read_filter();
+		ct_read_keyed("version", "version", version, sizeof(version));
+		ct_read_keyed("control", "filter", filter, sizeof(filter));
 	} else {
 		ct_find_reason(tasks, errno);
 		/* not root: the module's own tasks, through procfs */
