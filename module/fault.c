@@ -16,6 +16,8 @@
  */
 #include <linux/mm.h>
 #include <linux/pgtable.h>
+#include <linux/swap.h>
+#include <linux/swapops.h>
 
 #include "cowtrace.h"
 #include "hooks.h"
@@ -28,6 +30,7 @@
 #define CT_F_SWAP	BIT(3)	/* do_swap_page() */
 #define CT_F_THP_ANON	BIT(4)	/* a huge page mapped whole, no fallback */
 #define CT_F_THP_REUSE	BIT(5)	/* a huge page reused whole, no fallback */
+#define CT_F_OTHER	BIT(6)	/* a migration, device or hwpoison entry */
 
 /* What the faulting VMA is, read at entry while the fault holds it. */
 #define CT_VMA_ANON	BIT(0)
@@ -85,6 +88,8 @@ static enum cowtrace_counter ct_fault_kind(const struct ct_fault *f)
 {
 	if (f->markers & CT_F_SWAP)
 		return COWTRACE_FAULT_SWAP;
+	if (f->markers & CT_F_OTHER)
+		return COWTRACE_FAULT_OTHER;
 	if (f->markers & CT_F_THP_ANON)
 		return COWTRACE_THP_ANON;
 	if (f->markers & CT_F_THP_REUSE)
@@ -191,9 +196,22 @@ static int ct_new_anon_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+/*
+ * do_swap_page(vmf) handles every non-present entry that is not none: only
+ * a real swap entry is a swap-in. A migration, device-private or hwpoison
+ * entry brings nothing in (the fault waits, or fails, and is "other"); a
+ * pte marker (userfaultfd write protection kept over a zap) goes on to the
+ * fault the marker stood for, and that decides its kind.
+ */
 static int ct_swap_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	ct_mark(CT_F_SWAP);
+	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+	swp_entry_t entry = pte_to_swp_entry(vmf->orig_pte);
+
+	if (!non_swap_entry(entry))
+		ct_mark(CT_F_SWAP);
+	else if (!is_pte_marker_entry(entry))
+		ct_mark(CT_F_OTHER);
 	return 0;
 }
 

@@ -11,7 +11,9 @@
  */
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <linux/userfaultfd.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <pthread.h>
@@ -795,6 +797,75 @@ TEST(process_row_sums_its_threads)
 		EXPECT_EQ(sum.c[i], proc.c[i]);
 	EXPECT_EQ(NTHREADS, proc.c[COWTRACE_THREADS]);
 	EXPECT_EQ(1 + NTHREADS, processes_tasks(&r, pid));
+}
+
+/*
+ * Write-protect @pages of a shared memfd mapping with userfaultfd, then zap
+ * them: the kernel keeps the protection in a pte marker, a non-present
+ * entry that is not a swap entry. The uffd is returned open (closing it
+ * would drop the markers), or -1.
+ */
+static int wp_markers(char *p, size_t pages)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_WP_HUGETLBFS_SHMEM,
+	};
+	struct uffdio_register reg = {
+		.range = { (unsigned long)p, pages * page_size },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	struct uffdio_writeprotect wp = {
+		.range = reg.range,
+		.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+	};
+	int uffd = syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+
+	if (uffd < 0)
+		return -1;
+	if (ioctl(uffd, UFFDIO_API, &api) || ioctl(uffd, UFFDIO_REGISTER, &reg) ||
+	    ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) ||
+	    madvise(p, pages * page_size, MADV_DONTNEED)) {
+		close(uffd);
+		return -1;
+	}
+	return uffd;
+}
+
+/*
+ * A fault on a non-present entry that is no swap entry (a pte marker here;
+ * migration and hwpoison entries likewise) goes through do_swap_page() but
+ * swaps nothing in: it is no fault_swap. The marker's read fault maps the
+ * memfd's page: one fault_file per page, and no swap-in, with no swap.
+ */
+TEST(a_pte_marker_fault_is_not_a_swap_in)
+{
+	int fd = memfd_create("ct_markers", MFD_CLOEXEC), uffd;
+	struct measure m;
+	struct ct_row d;
+	char *p;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, NPAGES * page_size));
+	p = mmap(NULL, NPAGES * page_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	write_pages(p, NPAGES);
+	uffd = wp_markers(p, NPAGES);
+	ASSERT_LE(0, uffd) {
+		TH_LOG("userfaultfd write-protect of shmem: %s", strerror(errno));
+	}
+	ASSERT_EQ(0, measure_start(&m));
+	EXPECT_EQ(NPAGES, read_pages(p, NPAGES));
+	ASSERT_EQ(0, measure_end(&m, &d));
+	EXPECT_EQ(0, d.c[COWTRACE_FAULT_SWAP]);
+	EXPECT_EQ(0, d.c[COWTRACE_FAULT_MAJOR]);
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULT_FILE]);
+	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULTS]);
+	EXPECT_EQ(d.c[COWTRACE_FAULTS], ct_row_kinds(&d));
+	close(uffd);
+	munmap(p, NPAGES * page_size);
+	close(fd);
 }
 
 /* A child that gets exactly pid @want (clone3's set_tid, as root). */

@@ -36,7 +36,7 @@ enum cowtrace_counter {
 	COWTRACE_THP_ANON,	/* a huge page (or huge zero page) mapped whole */
 	COWTRACE_THP_REUSE,	/* a huge page's write-protect break reused it */
 	COWTRACE_WP_SHARED,	/* first write to a clean shared page */
-	COWTRACE_FAULT_OTHER,	/* anything else: vDSO, pfn maps, ... */
+	COWTRACE_FAULT_OTHER,	/* anything else: vDSO, pfn maps, migration */
 	COWTRACE_NR_COUNTERS
 };
 
