@@ -36,22 +36,18 @@ static int ct_control_apply(char *cmd)
 		ct_locks_reset();
 		return 0;
 	}
-	if (!strcmp(cmd, "all")) {
-		ct_task_set_filter(CT_FILTER_ALL, 0, NULL);
-		return 0;
-	}
+	if (!strcmp(cmd, "all"))
+		return ct_task_set_filter(CT_FILTER_ALL, 0, NULL);
 	if (str_has_prefix(cmd, "pid=")) {
 		if (kstrtoint(cmd + 4, 10, &pid) || pid <= 0)
 			return -EINVAL;
-		ct_task_set_filter(CT_FILTER_PID, pid, NULL);
-		return 0;
+		return ct_task_set_filter(CT_FILTER_PID, pid, NULL);
 	}
 	if (str_has_prefix(cmd, "comm=")) {
 		cmd += 5;
 		if (!*cmd || strlen(cmd) >= TASK_COMM_LEN)
 			return -EINVAL;
-		ct_task_set_filter(CT_FILTER_COMM, 0, cmd);
-		return 0;
+		return ct_task_set_filter(CT_FILTER_COMM, 0, cmd);
 	}
 	return -EINVAL;
 }

@@ -2,11 +2,15 @@
 /*
  * Per-task fault accounting.
  *
- * No tracepoint tells how a fault ended, so a kretprobe on handle_mm_fault()
- * brackets each try. It counts a fault exactly where the kernel's own
- * mm_account_fault() does: not on VM_FAULT_RETRY (the retry is counted), not
- * on VM_FAULT_ERROR, major on VM_FAULT_MAJOR or a retried try; so "faults"
- * equals minflt + majflt of /proc/<pid>/task/<tid>/stat.
+ * How many faults a task took, and how many were major, the kernel counts
+ * itself (min_flt, maj_flt): the views read those, exact whatever happens
+ * here. What kind each fault was, no tracepoint tells, so a kretprobe on
+ * handle_mm_fault() brackets each try and classifies it where the kernel's
+ * mm_account_fault() counts it: not on VM_FAULT_RETRY (the retry is
+ * counted), not on VM_FAULT_ERROR. A fault the bracket missed (its
+ * instance pool was empty: every instance is held for a whole fault,
+ * sleeps included) is the kernel's count less the classified ones, and
+ * shows as unclassified.
  *
  * While a try is in progress, kprobes on the functions that resolve it
  * leave markers in its state; on return the markers decide the fault's one
@@ -155,9 +159,7 @@ static int ct_hmf_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (ret & (VM_FAULT_RETRY | VM_FAULT_ERROR))
 		return 0;
 
-	ct_count(ct, COWTRACE_FAULTS);
-	if ((ret & VM_FAULT_MAJOR) || (f->flags & FAULT_FLAG_TRIED))
-		ct_count(ct, COWTRACE_FAULT_MAJOR);
+	ct_count(ct, CT_CLASSIFIED);
 	kind = ct_fault_kind(f);
 	ct_count(ct, kind);
 	if (kind == COWTRACE_COW_COPY)
@@ -238,8 +240,9 @@ static int ct_thp_wp_return(struct kretprobe_instance *ri,
 }
 
 /*
- * Faults sleep (major faults wait for I/O), so many tries can be in flight
- * at once: room for plenty, and misses are shown in the stats view.
+ * Faults sleep (major faults wait for I/O, userfaultfd faults for their
+ * handler), so many tries can be in flight at once: room for plenty. The
+ * stats view shows the misses, the unclassified column their faults.
  */
 #define CT_MAXACTIVE	512
 
@@ -310,13 +313,11 @@ static void ct_fault_set_valid(void)
 		    BIT(COWTRACE_FAULT_SWAP) | BIT(COWTRACE_COW_COPY_ANON) |
 		    BIT(COWTRACE_COW_COPY_FILE) | BIT(COWTRACE_THP_ANON) |
 		    BIT(COWTRACE_THP_REUSE) | BIT(COWTRACE_WP_SHARED) |
-		    BIT(COWTRACE_FAULT_OTHER);
+		    BIT(COWTRACE_FAULT_OTHER) | BIT(COWTRACE_UNCLASSIFIED);
 	unsigned int i;
 
-	ct_counter_valid = BIT(COWTRACE_FORKS) | BIT(COWTRACE_THREADS) | BIT(COWTRACE_EXECS);
-	if (!ct_fault_hooks[CT_HOOK_HMF].attached)
-		return;
-	ct_counter_valid |= BIT(COWTRACE_FAULTS) | BIT(COWTRACE_FAULT_MAJOR);
+	ct_counter_valid = BIT(COWTRACE_FORKS) | BIT(COWTRACE_THREADS) | BIT(COWTRACE_EXECS) |
+			   BIT(COWTRACE_FAULTS) | BIT(COWTRACE_FAULT_MAJOR);
 	for (i = 0; i < CT_NR_FAULT_HOOKS; i++)
 		if (!ct_fault_hooks[i].attached)
 			return;

@@ -37,6 +37,9 @@
 /* Rows beyond this are counted as dropped, never allocated. */
 #define CT_FL_MAX	4096
 #define CT_FL_HASH_BITS	8
+/* Buckets copied per hold of the lock by a reader (16 rows each, typically). */
+#define CT_FL_BUCKETS	4
+static_assert((1 << CT_FL_HASH_BITS) % CT_FL_BUCKETS == 0);
 
 enum ct_fl_type { CT_FL_FLOCK, CT_FL_POSIX, CT_FL_OFD, CT_FL_NR_TYPES };
 
@@ -283,30 +286,31 @@ static int ct_fl_cmp(const void *a, const void *b)
 	return x->type < y->type ? -1 : x->type > y->type;
 }
 
-/* Copies of the rows, taken under the lock in one go, sorted by key. */
+/*
+ * Copies of the rows, sorted by key. The lock is held for a few buckets at
+ * a time, not the whole table: interrupts stay off for tens of rows, not
+ * thousands. Each row is copied whole; a reset meanwhile may show a row
+ * from before it beside rows from after, never a torn one.
+ */
 static struct ct_fl_row *ct_fl_snapshot(unsigned int *n, u64 *dropped)
 {
-	unsigned int cap = READ_ONCE(ct_fl_nrows) + 16, i;
+	unsigned int i = 0, first, bkt;
 	struct ct_fl_row *rows, *r;
 	unsigned long irqflags;
-	int bkt;
 
-retry:
-	rows = kvmalloc_array(cap, sizeof(*rows), GFP_KERNEL);
+	rows = kvmalloc_array(CT_FL_MAX, sizeof(*rows), GFP_KERNEL);
 	if (!rows)
 		return NULL;
-	spin_lock_irqsave(&ct_fl_lock, irqflags);
-	if (ct_fl_nrows > cap) {
-		cap = ct_fl_nrows + 16;
+	for (first = 0; first < HASH_SIZE(ct_fl_rows); first += CT_FL_BUCKETS) {
+		spin_lock_irqsave(&ct_fl_lock, irqflags);
+		for (bkt = first; bkt < first + CT_FL_BUCKETS; bkt++)
+			hlist_for_each_entry(r, &ct_fl_rows[bkt], node)
+				if (i < CT_FL_MAX)
+					rows[i++] = *r;
+		*dropped = ct_fl_dropped;
 		spin_unlock_irqrestore(&ct_fl_lock, irqflags);
-		kvfree(rows);
-		goto retry;
+		cond_resched();
 	}
-	i = 0;
-	hash_for_each(ct_fl_rows, bkt, r, node)
-		rows[i++] = *r;
-	*dropped = ct_fl_dropped;
-	spin_unlock_irqrestore(&ct_fl_lock, irqflags);
 	sort(rows, i, sizeof(*rows), ct_fl_cmp, NULL);
 	*n = i;
 	return rows;

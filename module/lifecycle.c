@@ -24,7 +24,7 @@ static void ct_newtask(void *data, struct task_struct *task,
 		return;
 	rcu_read_lock();
 	parent = ct_task_get_current();
-	tracked = (parent && parent->tracked) || ct_task_matches(task);
+	tracked = (parent && parent->tracked) || ct_filter_matches(task);
 	rcu_read_unlock();
 	if (parent && parent->tracked)
 		ct_count(parent, clone_flags & CLONE_THREAD ? COWTRACE_THREADS :

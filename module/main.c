@@ -23,9 +23,12 @@ static int __init cowtrace_init(void)
 {
 	int ret;
 
-	ret = cowtrace_task_init();
+	ret = cowtrace_filter_init();
 	if (ret)
 		return ret;
+	ret = cowtrace_task_init();
+	if (ret)
+		goto out_free_filter;
 	ret = cowtrace_contention_init();
 	if (ret)
 		goto out_free_tasks;
@@ -74,6 +77,8 @@ out_detach_contention:
 	cowtrace_contention_exit();
 out_free_tasks:
 	cowtrace_task_exit();
+out_free_filter:
+	cowtrace_filter_exit();
 	return ret;
 }
 
@@ -87,6 +92,7 @@ static void __exit cowtrace_exit(void)
 	cowtrace_filelock_exit();
 	cowtrace_contention_exit();
 	cowtrace_task_exit();
+	cowtrace_filter_exit();
 	pr_info("unloaded\n");
 }
 

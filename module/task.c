@@ -4,7 +4,7 @@
  *
  * The fault path finds the current task's row by task pointer in an RCU
  * hash and never takes a lock. ct_lock only orders the writers: new rows,
- * exits, resets. The newtask and exit hooks, and rows made on a task's
+ * exits, evictions. The newtask and exit hooks, and rows made on a task's
  * first fault, run in atomic context: rows are allocated before the lock is
  * taken, without waiting and without the emergency reserves.
  *
@@ -16,43 +16,44 @@
  * Rows of exited tasks stay for their numbers to be read, up to max_exited
  * of them, oldest evicted first. Every row is on ct_all; the views show the
  * tracked ones.
+ *
+ * Nothing here holds ct_lock, with interrupts off, for more than a batch
+ * of rows: resets, filter changes and evictions walk the table a bucket or
+ * a batch at a time.
  */
 #include <linux/cred.h>
 #include <linux/hashtable.h>
-#include <linux/module.h>
-#include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 
 #include "task.h"
 
-static unsigned int max_exited = 4096;
-/* The bound on the table's memory: about 16 MiB of exited rows at most. */
-#define CT_MAX_EXITED_LIMIT	65536
-
 const char *const ct_counter_names[] = { COWTRACE_COUNTER_NAMES };
 static_assert(ARRAY_SIZE(ct_counter_names) == COWTRACE_NR_COUNTERS);
+
+/* Rows handled per hold of ct_lock when many are to be handled. */
+#define CT_BATCH	64
 
 #define CT_LIVE_BITS	12
 static DEFINE_HASHTABLE(ct_live, CT_LIVE_BITS);
 LIST_HEAD(ct_all);
 static LIST_HEAD(ct_exited);
 static DEFINE_SPINLOCK(ct_lock);
+/* One reset or filter change at a time. */
+static DEFINE_MUTEX(ct_reset_mutex);
 
+static unsigned int max_exited = 4096;
 static unsigned int ct_nr_live;
 static unsigned int ct_nr_exited;
 static u64 ct_evictions;
 static atomic64_t ct_alloc_failures = ATOMIC64_INIT(0);
-
-/* Read locklessly by the hooks; a change races benignly with them. */
-static struct {
-	enum ct_filter_kind kind;
-	pid_t pid;
-	char comm[TASK_COMM_LEN];
-} ct_filter;
+/* When counting last started over (load, reset, filter): ktime_get_ns(). */
+static u64 ct_epoch;
 
 /* Caller is in an RCU read-side section. */
 struct ct_task *ct_task_lookup(struct task_struct *task)
@@ -65,34 +66,62 @@ struct ct_task *ct_task_lookup(struct task_struct *task)
 	return NULL;
 }
 
-static bool ct_task_self_matches(struct task_struct *task)
+/*
+ * The raw values of a row's slots: its own counters, and the kernel's
+ * fault counts of its task, live or as it exited. Caller holds RCU.
+ */
+static void ct_task_raw(struct ct_task *ct, u64 *raw)
 {
-	switch (READ_ONCE(ct_filter.kind)) {
-	case CT_FILTER_PID:
-		return task->pid == READ_ONCE(ct_filter.pid) ||
-		       task->tgid == READ_ONCE(ct_filter.pid);
-	case CT_FILTER_COMM:
-		return !strncmp(task->comm, ct_filter.comm, TASK_COMM_LEN);
-	default:
-		return true;
+	/* Pairs with the release in ct_task_exit(): exit_* are set. */
+	struct task_struct *task = smp_load_acquire(&ct->task);
+	unsigned int i;
+
+	for (i = 0; i < CT_NR_SLOTS; i++)
+		raw[i] = READ_ONCE(ct->count[i]);
+	if (task) {
+		raw[COWTRACE_FAULT_MAJOR] = READ_ONCE(task->maj_flt);
+		raw[COWTRACE_FAULTS] = READ_ONCE(task->min_flt) +
+				       raw[COWTRACE_FAULT_MAJOR];
+	} else {
+		raw[COWTRACE_FAULT_MAJOR] = ct->exit_major;
+		raw[COWTRACE_FAULTS] = ct->exit_faults;
 	}
 }
 
 /*
- * The task or one of its ancestors up to init matches the filter; pids are
- * those of the initial namespace. Caller holds RCU.
+ * Count from now on. The base is published with release, and read with
+ * acquire before the raw values, so a reader that sees a new base sees
+ * counts at least as large. Caller holds RCU.
  */
-bool ct_task_matches(struct task_struct *task)
+static void ct_task_rebase(struct ct_task *ct)
 {
-	if (READ_ONCE(ct_filter.kind) == CT_FILTER_ALL)
-		return true;
-	for (;;) {
-		if (ct_task_self_matches(task))
-			return true;
-		if (task->pid <= 1)
-			return false;
-		task = rcu_dereference(task->real_parent);
+	u64 raw[CT_NR_SLOTS];
+	unsigned int i;
+
+	ct_task_raw(ct, raw);
+	for (i = 0; i < CT_NR_SLOTS; i++) {
+		/* Pairs with the acquire in ct_task_values(). */
+		smp_store_release(&ct->base[i], raw[i]);
 	}
+}
+
+/* What the views show: each counter since the last reset. Caller holds RCU. */
+void ct_task_values(struct ct_task *ct, u64 *val)
+{
+	u64 base[CT_NR_SLOTS], raw[CT_NR_SLOTS], d[CT_NR_SLOTS];
+	unsigned int i;
+
+	for (i = 0; i < CT_NR_SLOTS; i++) {
+		/* Pairs with ct_task_rebase(): the raw values read next are newer. */
+		base[i] = smp_load_acquire(&ct->base[i]);
+	}
+	ct_task_raw(ct, raw);
+	for (i = 0; i < CT_NR_SLOTS; i++)
+		d[i] = raw[i] > base[i] ? raw[i] - base[i] : 0;
+	memcpy(val, d, COWTRACE_NR_COUNTERS * sizeof(*val));
+	/* A fault ends in the kernel's count before it reaches ours. */
+	val[COWTRACE_UNCLASSIFIED] = d[COWTRACE_FAULTS] > d[CT_CLASSIFIED] ?
+		d[COWTRACE_FAULTS] - d[CT_CLASSIFIED] : 0;
 }
 
 struct ct_task *ct_task_add(struct task_struct *task, bool tracked)
@@ -114,6 +143,13 @@ struct ct_task *ct_task_add(struct task_struct *task, bool tracked)
 	ct->tracked = tracked;
 	strscpy(ct->comm, task->comm, sizeof(ct->comm));
 	INIT_LIST_HEAD(&ct->exited);
+	/*
+	 * The kernel counts a task's faults from its birth. One born since
+	 * counting started is counted whole, even if its row comes late (no
+	 * memory at its clone): what cowtrace missed shows as unclassified.
+	 */
+	if (task->start_time < READ_ONCE(ct_epoch))
+		ct_task_rebase(ct);
 
 	spin_lock_irqsave(&ct_lock, flags);
 	hash_add_rcu(ct_live, &ct->live, (unsigned long)task);
@@ -136,7 +172,7 @@ struct ct_task *ct_task_get_current(void)
 		return ct;
 	if (current->flags & (PF_KTHREAD | PF_EXITING))
 		return NULL;
-	return ct_task_add(current, ct_task_matches(current));
+	return ct_task_add(current, ct_filter_matches(current));
 }
 
 void ct_task_exec(struct task_struct *task)
@@ -149,8 +185,11 @@ void ct_task_exec(struct task_struct *task)
 		/* A thread that execs takes over its leader's pid. */
 		ct->pid = task->pid;
 		strscpy(ct->comm, task->comm, sizeof(ct->comm));
-		if (!ct->tracked && ct_task_matches(task))
+		if (!ct->tracked && ct_filter_matches(task)) {
+			/* Counting before the base is taken: nothing is lost. */
 			WRITE_ONCE(ct->tracked, true);
+			ct_task_rebase(ct);
+		}
 		if (ct->tracked)
 			ct_count(ct, COWTRACE_EXECS);
 	}
@@ -176,18 +215,19 @@ static void ct_task_free(struct ct_task *ct)
 	call_rcu(&ct->rcu, ct_task_release_rcu);
 }
 
-/* Caller holds ct_lock. */
-static void ct_task_evict_excess(void)
+/* Caller holds ct_lock. Returns how many more are over the cap. */
+static unsigned int ct_task_evict_excess(unsigned int batch)
 {
 	struct ct_task *old;
 
-	while (ct_nr_exited > max_exited) {
+	while (ct_nr_exited > max_exited && batch--) {
 		old = list_first_entry(&ct_exited, struct ct_task, exited);
 		list_del(&old->exited);
 		ct_task_free(old);
 		ct_nr_exited--;
 		ct_evictions++;
 	}
+	return ct_nr_exited > max_exited ? ct_nr_exited - max_exited : 0;
 }
 
 /* What /proc/cowtrace's readers judge an exited row by. */
@@ -209,6 +249,7 @@ static void ct_task_save_creds(struct ct_task *ct, struct task_struct *task)
 	rcu_read_unlock();
 }
 
+/* Called by the exiting task itself, after exit_mm(): it faults no more. */
 void ct_task_exit(struct task_struct *task)
 {
 	struct ct_task *ct;
@@ -222,15 +263,17 @@ void ct_task_exit(struct task_struct *task)
 
 	strscpy(ct->comm, task->comm, sizeof(ct->comm));
 	ct_task_save_creds(ct, task);
+	ct->exit_major = task->maj_flt;
+	ct->exit_faults = task->min_flt + task->maj_flt;
 	spin_lock_irqsave(&ct_lock, flags);
 	hash_del_rcu(&ct->live);
-	/* Its credentials are saved before it is seen as exited. */
+	/* Its credentials and counts are saved before it is seen as exited. */
 	smp_store_release(&ct->task, NULL);
 	ct_nr_live--;
 	if (ct->tracked) {
 		list_add_tail(&ct->exited, &ct_exited);
 		ct_nr_exited++;
-		ct_task_evict_excess();
+		ct_task_evict_excess(CT_BATCH);
 	} else {
 		ct_task_free(ct);
 	}
@@ -244,75 +287,112 @@ void ct_task_exit(struct task_struct *task)
 }
 
 /* Lowering the cap at run time evicts down to it at once. */
-static int ct_set_max_exited(const char *val, const struct kernel_param *kp)
+int ct_task_set_max_exited(unsigned int cap)
 {
-	unsigned long flags;
-	unsigned int cap;
-	int ret;
+	unsigned int left;
 
-	ret = kstrtouint(val, 0, &cap);
-	if (ret)
-		return ret;
 	if (cap > CT_MAX_EXITED_LIMIT)
 		return -EINVAL;
-	spin_lock_irqsave(&ct_lock, flags);
-	max_exited = cap;
-	ct_task_evict_excess();
-	spin_unlock_irqrestore(&ct_lock, flags);
+	spin_lock_irq(&ct_lock);
+	WRITE_ONCE(max_exited, cap);
+	spin_unlock_irq(&ct_lock);
+	do {
+		cond_resched();
+		spin_lock_irq(&ct_lock);
+		left = ct_task_evict_excess(CT_BATCH);
+		spin_unlock_irq(&ct_lock);
+	} while (left);
 	return 0;
 }
 
-static const struct kernel_param_ops ct_max_exited_ops = {
-	.set = ct_set_max_exited,
-	.get = param_get_uint,
-};
-module_param_cb(max_exited, &ct_max_exited_ops, &max_exited, 0644);
-MODULE_PARM_DESC(max_exited,
-		 "Rows of exited tasks kept (at most 65536); past this the oldest is evicted");
-
-/* Caller holds ct_lock. */
-static void ct_task_clear_locked(void)
+unsigned int ct_task_max_exited(void)
 {
-	struct ct_task *ct, *tmp;
+	return READ_ONCE(max_exited);
+}
 
-	list_for_each_entry_safe(ct, tmp, &ct_exited, exited) {
-		list_del(&ct->exited);
-		ct_task_free(ct);
+/* Tracked from now on by the filter in force, counting before the base. */
+static void ct_task_retrack(struct ct_task *ct)
+{
+	struct task_struct *task = READ_ONCE(ct->task);
+
+	WRITE_ONCE(ct->tracked, task && ct_filter_matches(task));
+	ct_task_rebase(ct);
+}
+
+/* Rebase (and retrack) every live row, a hash bucket per RCU section. */
+static void ct_task_rebase_live(bool retrack)
+{
+	struct ct_task *ct;
+	unsigned int bkt;
+
+	for (bkt = 0; bkt < HASH_SIZE(ct_live); bkt++) {
+		rcu_read_lock();
+		hlist_for_each_entry_rcu(ct, &ct_live[bkt], live) {
+			if (retrack)
+				ct_task_retrack(ct);
+			else
+				ct_task_rebase(ct);
+		}
+		rcu_read_unlock();
+		if (bkt % CT_BATCH == 0)
+			cond_resched();
 	}
+}
+
+/* Forget the exited rows, a batch at a time. */
+static void ct_task_drop_exited(void)
+{
+	LIST_HEAD(doomed);
+	struct ct_task *ct;
+	unsigned int n;
+
+	spin_lock_irq(&ct_lock);
+	list_splice_init(&ct_exited, &doomed);
 	ct_nr_exited = 0;
 	ct_evictions = 0;
-	list_for_each_entry(ct, &ct_all, all)
-		memset(ct->count, 0, sizeof(ct->count));
+	spin_unlock_irq(&ct_lock);
+
+	while (!list_empty(&doomed)) {
+		spin_lock_irq(&ct_lock);
+		for (n = 0; n < CT_BATCH && !list_empty(&doomed); n++) {
+			ct = list_first_entry(&doomed, struct ct_task, exited);
+			list_del(&ct->exited);
+			ct_task_free(ct);
+		}
+		spin_unlock_irq(&ct_lock);
+		cond_resched();
+	}
+}
+
+/*
+ * Start counting over: rows made from now on and the live ones count from
+ * here; rows that exit meanwhile are dropped with the other exited ones.
+ */
+static void ct_task_restart(bool retrack)
+{
+	WRITE_ONCE(ct_epoch, ktime_get_ns());
+	ct_task_rebase_live(retrack);
+	ct_task_drop_exited();
 }
 
 void ct_task_reset(void)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&ct_lock, flags);
-	ct_task_clear_locked();
-	spin_unlock_irqrestore(&ct_lock, flags);
+	mutex_lock(&ct_reset_mutex);
+	ct_task_restart(false);
+	mutex_unlock(&ct_reset_mutex);
 }
 
-/*
- * A new filter starts a new table: counts so far are cleared, and every live
- * row is tracked or not by the new rule from now on.
- */
-void ct_task_set_filter(enum ct_filter_kind kind, pid_t pid, const char *comm)
+/* A new filter starts a new table, as a reset does. */
+int ct_task_set_filter(enum ct_filter_kind kind, pid_t pid, const char *comm)
 {
-	struct ct_task *ct;
-	unsigned long flags;
+	int ret;
 
-	spin_lock_irqsave(&ct_lock, flags);
-	WRITE_ONCE(ct_filter.kind, kind);
-	WRITE_ONCE(ct_filter.pid, pid);
-	strscpy_pad(ct_filter.comm, comm ? comm : "", sizeof(ct_filter.comm));
-	ct_task_clear_locked();
-	rcu_read_lock();
-	list_for_each_entry(ct, &ct_all, all)
-		WRITE_ONCE(ct->tracked, ct->task && ct_task_matches(ct->task));
-	rcu_read_unlock();
-	spin_unlock_irqrestore(&ct_lock, flags);
+	mutex_lock(&ct_reset_mutex);
+	ret = ct_filter_set(kind, pid, comm);
+	if (!ret)
+		ct_task_restart(true);
+	mutex_unlock(&ct_reset_mutex);
+	return ret;
 }
 
 void ct_task_stats(struct ct_task_stats *st)
@@ -323,16 +403,15 @@ void ct_task_stats(struct ct_task_stats *st)
 	st->live = ct_nr_live;
 	st->exited = ct_nr_exited;
 	st->evictions = ct_evictions;
-	st->filter = ct_filter.kind;
-	st->filter_pid = ct_filter.pid;
-	strscpy(st->filter_comm, ct_filter.comm, sizeof(st->filter_comm));
 	st->max_exited = max_exited;
 	spin_unlock_irqrestore(&ct_lock, flags);
 	st->alloc_failures = atomic64_read(&ct_alloc_failures);
+	ct_filter_get(&st->filter);
 }
 
 int cowtrace_task_init(void)
 {
+	ct_epoch = ktime_get_ns();
 	return 0;
 }
 

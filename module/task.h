@@ -5,6 +5,10 @@
  *
  * Only the task itself updates its own counters (from its faults, its
  * clones, its exec), so they need no atomics; readers see each u64 whole.
+ * A reset never writes them: it records their values as the row's base,
+ * and readers show the difference, so no reset is lost to a task that was
+ * counting at that moment. Faults and major faults are not counted here
+ * at all but read from the kernel's own per-task counts.
  */
 #ifndef _COWTRACE_TASK_H
 #define _COWTRACE_TASK_H
@@ -15,9 +19,17 @@
 #include <linux/types.h>
 #include <linux/uidgid.h>
 
+#include "filter.h"
 #include "uapi/cowtrace.h"
 
 extern const char *const ct_counter_names[COWTRACE_NR_COUNTERS];
+
+/*
+ * A row's slots: the counters, with FAULTS and FAULT_MAJOR read from the
+ * task, and one more that no view shows: the faults the module saw whole
+ * and classified. UNCLASSIFIED is the kernel's count less that one.
+ */
+enum { CT_CLASSIFIED = COWTRACE_NR_COUNTERS, CT_NR_SLOTS };
 
 struct ct_fault;
 
@@ -40,11 +52,13 @@ struct ct_task {
 	kgid_t gid, egid, sgid;
 	struct pid *pid_ref, *tgid_ref;
 	char comm[TASK_COMM_LEN];	/* as of the exec or exit last seen */
-	u64 count[COWTRACE_NR_COUNTERS];
+	u64 exit_faults, exit_major;	/* the kernel's counts at its exit */
+	u64 count[CT_NR_SLOTS];		/* written by the task only */
+	u64 base[CT_NR_SLOTS];		/* the raw values at the last reset */
 };
 
 /* Counters of the current task, by the task only. */
-static inline void ct_count(struct ct_task *ct, enum cowtrace_counter c)
+static inline void ct_count(struct ct_task *ct, unsigned int c)
 {
 	WRITE_ONCE(ct->count[c], ct->count[c] + 1);
 }
@@ -54,13 +68,15 @@ struct ct_task *ct_task_get_current(void);
 struct ct_task *ct_task_add(struct task_struct *task, bool tracked);
 void ct_task_exec(struct task_struct *task);
 void ct_task_exit(struct task_struct *task);
+void ct_task_values(struct ct_task *ct, u64 *val);
 
-/* The filter written to the control file: all tasks, a pid, or a comm. */
-enum ct_filter_kind { CT_FILTER_ALL, CT_FILTER_PID, CT_FILTER_COMM };
-
-void ct_task_set_filter(enum ct_filter_kind kind, pid_t pid, const char *comm);
+int ct_task_set_filter(enum ct_filter_kind kind, pid_t pid, const char *comm);
 void ct_task_reset(void);
-bool ct_task_matches(struct task_struct *task);
+
+/* The bound on the table's memory: about 16 MiB of exited rows at most. */
+#define CT_MAX_EXITED_LIMIT	65536
+int ct_task_set_max_exited(unsigned int cap);
+unsigned int ct_task_max_exited(void);
 
 /* The views walk every row under rcu_read_lock(). */
 extern struct list_head ct_all;
@@ -71,9 +87,7 @@ struct ct_task_stats {
 	unsigned int max_exited;
 	u64 evictions;
 	u64 alloc_failures;
-	enum ct_filter_kind filter;
-	pid_t filter_pid;
-	char filter_comm[TASK_COMM_LEN];
+	struct ct_filter filter;
 };
 
 void ct_task_stats(struct ct_task_stats *st);

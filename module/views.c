@@ -43,7 +43,7 @@ static void ct_show_counts(struct seq_file *m, const u64 *count)
 
 	for (i = 0; i < COWTRACE_NR_COUNTERS; i++) {
 		if (ct_counter_valid & BIT(i))
-			seq_printf(m, " %llu", READ_ONCE(count[i]));
+			seq_printf(m, " %llu", count[i]);
 		else
 			seq_puts(m, " -");
 	}
@@ -93,13 +93,15 @@ struct ct_task *ct_tasks_show_header_or_row(struct seq_file *m, void *v)
 void ct_show_task_row_as(struct seq_file *m, struct ct_task *ct, pid_t pid,
 			 pid_t tgid)
 {
+	u64 val[COWTRACE_NR_COUNTERS];
 	char comm[TASK_COMM_LEN];
 
 	ct_task_comm(ct, comm);
+	ct_task_values(ct, val);
 	seq_printf(m, "%d %d", pid, tgid);
 	ct_show_comm(m, comm);
 	seq_puts(m, READ_ONCE(ct->task) ? " alive" : " exited");
-	ct_show_counts(m, ct->count);
+	ct_show_counts(m, val);
 	seq_putc(m, '\n');
 }
 
@@ -162,7 +164,6 @@ static size_t ct_copy_tracked(struct ct_proc_row *rows, size_t max)
 	struct ct_proc_row *r;
 	struct ct_task *ct;
 	size_t n = 0;
-	unsigned int i;
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(ct, &ct_all, all) {
@@ -177,8 +178,7 @@ static size_t ct_copy_tracked(struct ct_proc_row *rows, size_t max)
 		r->tasks = 1;
 		r->alive = !!READ_ONCE(ct->task);
 		ct_task_comm(ct, r->comm);
-		for (i = 0; i < COWTRACE_NR_COUNTERS; i++)
-			r->count[i] = READ_ONCE(ct->count[i]);
+		ct_task_values(ct, r->count);
 	}
 	rcu_read_unlock();
 	return n;
@@ -327,11 +327,11 @@ void ct_show_filter(struct seq_file *m)
 	struct ct_task_stats st;
 
 	ct_task_stats(&st);
-	seq_printf(m, "filter %s", ct_filter_names[st.filter]);
-	if (st.filter == CT_FILTER_PID)
-		seq_printf(m, " %d", st.filter_pid);
-	else if (st.filter == CT_FILTER_COMM)
-		ct_show_comm(m, st.filter_comm);
+	seq_printf(m, "filter %s", ct_filter_names[st.filter.kind]);
+	if (st.filter.kind == CT_FILTER_PID)
+		seq_printf(m, " %d", st.filter.pid);
+	else if (st.filter.kind == CT_FILTER_COMM)
+		ct_show_comm(m, st.filter.comm);
 	seq_putc(m, '\n');
 }
 

@@ -24,7 +24,8 @@
 
 #define CT_HEADER "pid tgid comm state faults cow_copy cow_reuse cow_zero " \
 	"fault_anon fault_file fault_major fault_swap forks threads execs "  \
-	"cow_copy_anon cow_copy_file thp_anon thp_reuse wp_shared fault_other"
+	"cow_copy_anon cow_copy_file thp_anon thp_reuse wp_shared fault_other " \
+	"unclassified"
 
 struct ct_row {
 	int pid;

@@ -16,8 +16,11 @@
  * row per task (or process), fields separated by one space:
  *	pid tgid comm state <the counters below, in this order>
  * (processes adds a last column, "tasks"). Every completed fault is counted
- * in FAULTS and in exactly one kind, COW_COPY .. FAULT_OTHER below except
+ * in FAULTS and in exactly one kind, COW_COPY .. UNCLASSIFIED below except
  * FAULT_MAJOR, FORKS, THREADS, EXECS and the COW_COPY_ANON/FILE breakdown.
+ * FAULTS and FAULT_MAJOR are the kernel's own counts (minflt, majflt), so
+ * they stay exact when the module cannot classify a fault: such a fault is
+ * UNCLASSIFIED, never missing.
  */
 enum cowtrace_counter {
 	COWTRACE_FAULTS,	/* completed faults: = minflt + majflt */
@@ -37,6 +40,7 @@ enum cowtrace_counter {
 	COWTRACE_THP_REUSE,	/* a huge page's write-protect break reused it */
 	COWTRACE_WP_SHARED,	/* first write to a clean shared page */
 	COWTRACE_FAULT_OTHER,	/* anything else: vDSO, pfn maps, migration */
+	COWTRACE_UNCLASSIFIED,	/* counted by the kernel, no kind known */
 	COWTRACE_NR_COUNTERS
 };
 
@@ -44,6 +48,6 @@ enum cowtrace_counter {
 	"faults", "cow_copy", "cow_reuse", "cow_zero", "fault_anon",	\
 	"fault_file", "fault_major", "fault_swap", "forks", "threads",	\
 	"execs", "cow_copy_anon", "cow_copy_file", "thp_anon",		\
-	"thp_reuse", "wp_shared", "fault_other"
+	"thp_reuse", "wp_shared", "fault_other", "unclassified"
 
 #endif /* _UAPI_COWTRACE_H */

@@ -387,7 +387,7 @@ static void report_module(struct exec_run *x)
 {
 	static const char *const cols[] = {
 		"faults", "fault_file", "fault_anon", "fault_major", "cow_copy",
-		"cow_zero", "fault_other", "execs",
+		"cow_zero", "fault_other", "unclassified", "execs",
 	};
 	size_t i;
 
