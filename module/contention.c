@@ -95,9 +95,11 @@ struct ct_cn_site {
 	struct ct_cn_stat s;
 };
 
+/* A task is its pid and its start: a task that reused a pid is another. */
 struct ct_cn_task {
 	pid_t pid;
 	pid_t tgid;
+	u64 start;
 	bool used;
 	char comm[TASK_COMM_LEN];
 	struct ct_cn_stat s;
@@ -352,9 +354,10 @@ static void ct_cn_add_task(struct ct_cn_tables *t, u64 ns)
 			k->used = true;
 			k->pid = current->pid;
 			k->tgid = current->tgid;
+			k->start = current->start_time;
 			memcpy(k->comm, current->comm, TASK_COMM_LEN);
 		}
-		if (k->pid == current->pid) {
+		if (k->pid == current->pid && k->start == current->start_time) {
 			ct_cn_add(&k->s, ns);
 			return;
 		}
@@ -535,7 +538,9 @@ static int ct_cn_task_key_cmp(const void *a, const void *b)
 {
 	const struct ct_cn_task *x = a, *y = b;
 
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
 }
 
 static int ct_cn_stat_cmp(const struct ct_cn_stat *x,
@@ -590,7 +595,7 @@ static unsigned int ct_cn_fold_tasks(struct ct_cn_task *v, unsigned int n)
 
 	sort(v, n, sizeof(*v), ct_cn_task_key_cmp, NULL);
 	for (i = 0; i < n; i++) {
-		if (out && v[out - 1].pid == v[i].pid)
+		if (out && !ct_cn_task_key_cmp(&v[out - 1], &v[i]))
 			ct_cn_merge_stat(&v[out - 1].s, &v[i].s);
 		else
 			v[out++] = v[i];

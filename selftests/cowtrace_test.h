@@ -6,7 +6,11 @@
 #ifndef COWTRACE_TEST_H
 #define COWTRACE_TEST_H
 
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -40,6 +44,18 @@ static inline void cowtrace_scale_timeouts(void)
 	for (f = __fixture_list; f; f = f->next)
 		for (t = f->tests; t; t = t->next)
 			t->timeout *= scale;
+}
+
+/* A child that gets exactly pid @want (clone3's set_tid, as root). */
+static inline pid_t cowtrace_fork_with_pid(pid_t want)
+{
+	struct clone_args args = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)&want,
+		.set_tid_size = 1,
+	};
+
+	return syscall(SYS_clone3, &args, sizeof(args));
 }
 
 /* Each test's main(): skip as a whole unless the module can be tested. */

@@ -868,18 +868,6 @@ TEST(a_pte_marker_fault_is_not_a_swap_in)
 	close(fd);
 }
 
-/* A child that gets exactly pid @want (clone3's set_tid, as root). */
-static pid_t fork_with_pid(pid_t want)
-{
-	struct clone_args args = {
-		.exit_signal = SIGCHLD,
-		.set_tid = (uintptr_t)&want,
-		.set_tid_size = 1,
-	};
-
-	return syscall(SYS_clone3, &args, sizeof(args));
-}
-
 /* Rows of the processes view for thread group @tgid, by state. */
 static int processes_rows(struct ct_reader *r, pid_t tgid, int *alive,
 			  int *exited)
@@ -922,7 +910,7 @@ TEST(a_reused_pid_is_another_process)
 	}
 	reap(first);
 	ASSERT_EQ(0, pipe(go));
-	again = fork_with_pid(first);
+	again = cowtrace_fork_with_pid(first);
 	if (!again) {
 		touch_own_pages(NULL);
 		_exit(read(go[0], &byte, 1) == 1 ? 0 : 1);

@@ -509,6 +509,66 @@ TEST(contention_reset_clears_the_lost_counts)
 	EXPECT_EQ(0, c.lost_nested);
 }
 
+/* Rows of the contention-by-task section for task @pid. */
+static int task_rows(pid_t pid)
+{
+	const char *line;
+	int n = 0;
+
+	if (cowtrace_read_file(LOCKS, text, sizeof(text)) < 0)
+		return -1;
+	line = section(text, "== contention by task");
+	for (; line && !end_of_section(line); line = next_line(line))
+		n += strtol(line, NULL, 10) == pid;
+	return n;
+}
+
+/* Contend on the mmap lock, this thread too, until its pid has @rows. */
+static int contend_until_seen(int rows)
+{
+	unsigned int rounds = 500, i, k;
+	pthread_t t[3];
+
+	for (i = 0; i < 50; i++) {
+		if (task_rows(getpid()) >= rows)
+			return 0;
+		for (k = 0; k < ARRAY_SIZE(t); k++)
+			pthread_create(&t[k], NULL, mapper, &rounds);
+		mapper(&rounds);
+		for (k = 0; k < ARRAY_SIZE(t); k++)
+			pthread_join(t[k], NULL);
+	}
+	return -1;
+}
+
+/*
+ * A task that got the pid of one that exited is another task: contention
+ * by task keeps their rows apart (a task is its pid and its start).
+ */
+TEST(a_reused_pid_contends_as_another_task)
+{
+	pid_t first, again;
+	int status;
+
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "locks reset"));
+	first = fork();
+	ASSERT_LE(0, first);
+	if (!first)
+		_exit(contend_until_seen(1) ? 1 : 0);
+	ASSERT_EQ(first, waitpid(first, &status, 0));
+	ASSERT_EQ(0, status);
+	again = cowtrace_fork_with_pid(first);
+	/* The first one's row, and its own once it contended. */
+	if (!again)
+		_exit(contend_until_seen(2) ? 1 : 0);
+	ASSERT_EQ(first, again) {
+		TH_LOG("clone3 with set_tid %d: %s", first, strerror(errno));
+	}
+	ASSERT_EQ(again, waitpid(again, &status, 0));
+	ASSERT_EQ(0, status);
+	EXPECT_EQ(2, task_rows(first));
+}
+
 int main(int argc, char **argv)
 {
 	return cowtrace_test_main(argc, argv);
