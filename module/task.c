@@ -208,22 +208,37 @@ static void ct_task_release_rcu(struct rcu_head *rcu)
 	ct_task_release(container_of(rcu, struct ct_task, rcu));
 }
 
-/* Readers may be on it: it goes after a grace period (rcu_barrier at exit). */
-static void ct_task_free(struct ct_task *ct)
+/*
+ * Caller holds ct_lock: the row leaves the table now, onto @doomed (by its
+ * exited link, which no list holds any more), and is freed by
+ * ct_task_free() once the lock is dropped: freeing, under the sanitizers,
+ * costs far more than unlinking, and need not keep interrupts off.
+ */
+static void ct_task_unlink(struct ct_task *ct, struct list_head *doomed)
 {
 	list_del_rcu(&ct->all);
-	call_rcu(&ct->rcu, ct_task_release_rcu);
+	list_add_tail(&ct->exited, doomed);
+}
+
+/* Readers may be on them: they go after a grace period (rcu_barrier at exit). */
+static void ct_task_free(struct list_head *doomed)
+{
+	struct ct_task *ct, *tmp;
+
+	list_for_each_entry_safe(ct, tmp, doomed, exited)
+		call_rcu(&ct->rcu, ct_task_release_rcu);
 }
 
 /* Caller holds ct_lock. Returns how many more are over the cap. */
-static unsigned int ct_task_evict_excess(unsigned int batch)
+static unsigned int ct_task_evict_excess(unsigned int batch,
+					 struct list_head *doomed)
 {
 	struct ct_task *old;
 
 	while (ct_nr_exited > max_exited && batch--) {
 		old = list_first_entry(&ct_exited, struct ct_task, exited);
 		list_del(&old->exited);
-		ct_task_free(old);
+		ct_task_unlink(old, doomed);
 		ct_nr_exited--;
 		ct_evictions++;
 	}
@@ -252,6 +267,7 @@ static void ct_task_save_creds(struct ct_task *ct, struct task_struct *task)
 /* Called by the exiting task itself, after exit_mm(): it faults no more. */
 void ct_task_exit(struct task_struct *task)
 {
+	LIST_HEAD(doomed);
 	struct ct_task *ct;
 	unsigned long flags;
 
@@ -273,11 +289,12 @@ void ct_task_exit(struct task_struct *task)
 	if (ct->tracked) {
 		list_add_tail(&ct->exited, &ct_exited);
 		ct_nr_exited++;
-		ct_task_evict_excess(CT_BATCH);
+		ct_task_evict_excess(CT_BATCH, &doomed);
 	} else {
-		ct_task_free(ct);
+		ct_task_unlink(ct, &doomed);
 	}
 	spin_unlock_irqrestore(&ct_lock, flags);
+	ct_task_free(&doomed);
 	/*
 	 * Never the last reference: the exiting task holds its own until it
 	 * is reaped, and that frees it only after an RCU grace period, so a
@@ -290,6 +307,7 @@ void ct_task_exit(struct task_struct *task)
 int ct_task_set_max_exited(unsigned int cap)
 {
 	unsigned int left;
+	LIST_HEAD(doomed);
 
 	if (cap > CT_MAX_EXITED_LIMIT)
 		return -EINVAL;
@@ -299,8 +317,10 @@ int ct_task_set_max_exited(unsigned int cap)
 	do {
 		cond_resched();
 		spin_lock_irq(&ct_lock);
-		left = ct_task_evict_excess(CT_BATCH);
+		left = ct_task_evict_excess(CT_BATCH, &doomed);
 		spin_unlock_irq(&ct_lock);
+		ct_task_free(&doomed);
+		INIT_LIST_HEAD(&doomed);
 	} while (left);
 	return 0;
 }
@@ -342,24 +362,27 @@ static void ct_task_rebase_live(bool retrack)
 /* Forget the exited rows, a batch at a time. */
 static void ct_task_drop_exited(void)
 {
+	LIST_HEAD(exited);
 	LIST_HEAD(doomed);
 	struct ct_task *ct;
 	unsigned int n;
 
 	spin_lock_irq(&ct_lock);
-	list_splice_init(&ct_exited, &doomed);
+	list_splice_init(&ct_exited, &exited);
 	ct_nr_exited = 0;
 	ct_evictions = 0;
 	spin_unlock_irq(&ct_lock);
 
-	while (!list_empty(&doomed)) {
+	while (!list_empty(&exited)) {
 		spin_lock_irq(&ct_lock);
-		for (n = 0; n < CT_BATCH && !list_empty(&doomed); n++) {
-			ct = list_first_entry(&doomed, struct ct_task, exited);
+		for (n = 0; n < CT_BATCH && !list_empty(&exited); n++) {
+			ct = list_first_entry(&exited, struct ct_task, exited);
 			list_del(&ct->exited);
-			ct_task_free(ct);
+			ct_task_unlink(ct, &doomed);
 		}
 		spin_unlock_irq(&ct_lock);
+		ct_task_free(&doomed);
+		INIT_LIST_HEAD(&doomed);
 		cond_resched();
 	}
 }
