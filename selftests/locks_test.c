@@ -177,6 +177,25 @@ TEST_F(locks, flock_conflicts_are_counted_exactly)
 	close(fd);
 }
 
+/*
+ * An fcntl() refused before it tried to take anything (a write lock on a
+ * file open only for reading) is no lock activity: it makes no row.
+ */
+TEST_F(locks, an_fcntl_refused_before_any_try_makes_no_row)
+{
+	int fd = open(self->path, O_RDONLY);
+	struct fl_row r;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-1, setlk(fd, F_SETLK, F_WRLCK));
+	ASSERT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, file_row(self->path, getpid(), "posix", &r)) {
+		TH_LOG("a row: acquired %llu conflicts %llu waits %llu",
+		       r.acquired, r.conflicts, r.waits);
+	}
+	close(fd);
+}
+
 TEST_F(locks, posix_and_ofd_conflicts_are_counted_exactly)
 {
 	int fd = open(self->path, O_RDWR), status, i, refused;
