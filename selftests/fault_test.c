@@ -10,6 +10,7 @@
  * difference to the parent through a pipe, as selftests/mm/cow.c does.
  */
 #include <fcntl.h>
+#include <linux/mempolicy.h>
 #include <linux/sched.h>
 #include <linux/userfaultfd.h>
 #include <signal.h>
@@ -889,6 +890,108 @@ static int processes_rows(struct ct_reader *r, pid_t tgid, int *alive,
 		n++;
 	}
 	return n;
+}
+
+#define MIGRATE_PAGES	128
+#define MIGRATE_ROUNDS	40
+
+struct migrating {
+	char *p;
+	bool stop;
+	bool started;
+	int err;
+	struct ct_row delta;
+};
+
+/* Read the pages over and over while they move; measure this thread. */
+static void *read_while_migrating(void *arg)
+{
+	struct migrating *m = arg;
+	struct ct_row before, after;
+	struct ct_reader r;
+	pid_t tid = gettid();
+
+	if (ct_reader_init(&r)) {
+		m->err = -1;
+		return NULL;
+	}
+	ct_reader_warm(&r, tid);
+	warm_text();
+	if (ct_read_row(&r, tid, &before)) {
+		m->err = -1;
+		return NULL;
+	}
+	__atomic_store_n(&m->started, true, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&m->stop, __ATOMIC_ACQUIRE))
+		read_pages(m->p, MIGRATE_PAGES);
+	if (ct_read_row(&r, tid, &after))
+		m->err = -1;
+	ct_row_delta(&before, &after, &m->delta);
+	return NULL;
+}
+
+/* Move every page to @node; 0 if all went. */
+static int move_to(char *p, int node)
+{
+	void *pages[MIGRATE_PAGES];
+	int nodes[MIGRATE_PAGES], status[MIGRATE_PAGES], i;
+
+	for (i = 0; i < MIGRATE_PAGES; i++) {
+		pages[i] = p + i * page_size;
+		nodes[i] = node;
+	}
+	if (syscall(SYS_move_pages, 0, MIGRATE_PAGES, pages, nodes, status,
+		    MPOL_MF_MOVE))
+		return -1;
+	for (i = 0; i < MIGRATE_PAGES; i++)
+		if (status[i] != node)
+			return -1;
+	return 0;
+}
+
+/*
+ * A fault on a page being migrated finds a migration entry, waits for the
+ * move to end and maps nothing itself: it goes through do_swap_page() but
+ * is no swap-in (there is no swap here at all). Pages moved back and forth
+ * between two nodes while a thread reads them: every fault that thread
+ * takes is one of those, and each is fault_other.
+ */
+TEST(faults_on_migrating_pages_are_no_swap_ins)
+{
+	struct migrating m = { 0 };
+	char balancing[8] = "";
+	pthread_t t;
+	int i;
+
+	if (access("/sys/devices/system/node/node1", F_OK))
+		SKIP(return, "needs two memory nodes (vm-run --numa 2)");
+	/* NUMA balancing's hinting faults would be the reader's too. */
+	cowtrace_read_file("/proc/sys/kernel/numa_balancing", balancing,
+			   sizeof(balancing));
+	cowtrace_write_file("/proc/sys/kernel/numa_balancing", "0");
+	m.p = map_anon(MIGRATE_PAGES);
+	ASSERT_NE(NULL, m.p);
+	write_pages(m.p, MIGRATE_PAGES);
+	ASSERT_EQ(0, move_to(m.p, 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, read_while_migrating, &m));
+	while (!__atomic_load_n(&m.started, __ATOMIC_ACQUIRE) && !m.err)
+		sched_yield();
+	for (i = 0; i < MIGRATE_ROUNDS; i++)
+		if (move_to(m.p, (i + 1) % 2))
+			break;
+	__atomic_store_n(&m.stop, true, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	if (balancing[0])
+		cowtrace_write_file("/proc/sys/kernel/numa_balancing", balancing);
+	ASSERT_EQ(MIGRATE_ROUNDS, i);
+	ASSERT_EQ(0, m.err);
+	TH_LOG("the reader took %llu faults during %d moves of %d pages",
+	       m.delta.c[COWTRACE_FAULTS], MIGRATE_ROUNDS, MIGRATE_PAGES);
+	EXPECT_LT(0, m.delta.c[COWTRACE_FAULTS]);
+	EXPECT_EQ(0, m.delta.c[COWTRACE_FAULT_SWAP]);
+	EXPECT_EQ(0, m.delta.c[COWTRACE_FAULT_MAJOR]);
+	EXPECT_EQ(m.delta.c[COWTRACE_FAULTS], m.delta.c[COWTRACE_FAULT_OTHER]);
+	munmap(m.p, MIGRATE_PAGES * page_size);
 }
 
 /*
