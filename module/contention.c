@@ -22,6 +22,8 @@
  */
 #include <linux/kallsyms.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/seqlock.h>
@@ -137,6 +139,16 @@ struct ct_cn_sym {
 	unsigned long ip;		/* 0: a free slot */
 	bool internal;
 };
+
+/*
+ * A call site is kept as an address, named when the view is read. When a
+ * module goes, an address inside it would name nothing, or a function of
+ * the next module loaded there: if any site is inside, the tables start
+ * over (the view says when and why), and the symbol cache forgets it.
+ */
+static DEFINE_MUTEX(ct_cn_gone_mutex);
+static char ct_cn_gone_name[MODULE_NAME_LEN];	/* "": no such reset */
+static u64 ct_cn_gone_at;			/* boot-time ns */
 
 static struct ct_cn_cpu **ct_cn_cpus;
 static struct ct_cn_sleeper *ct_cn_sleepers;
@@ -476,13 +488,21 @@ void ct_contention_show_hooks(struct seq_file *m)
 	ct_hooks_show(m, ct_cn_hooks, CT_CN_NR_HOOKS);
 }
 
-void ct_contention_reset(void)
+static void ct_cn_clear(void)
 {
 	/* Each CPU clears its tables at its next wait; readers skip them. */
 	WRITE_ONCE(ct_cn_gen, READ_ONCE(ct_cn_gen) + 1);
 	atomic64_set(&ct_cn_nested, 0);
 	atomic64_set(&ct_cn_sleepers_full, 0);
 	atomic64_set(&ct_cn_abandoned, 0);
+}
+
+void ct_contention_reset(void)
+{
+	mutex_lock(&ct_cn_gone_mutex);
+	ct_cn_clear();
+	ct_cn_gone_name[0] = '\0';
+	mutex_unlock(&ct_cn_gone_mutex);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -647,6 +667,82 @@ out_free:
 	return NULL;
 }
 
+/* Has any call site of this period an address inside @mod? */
+static bool ct_cn_sites_in(struct module *mod)
+{
+	u32 gen = READ_ONCE(ct_cn_gen);
+	struct ct_cn_tables *t;
+	bool found = false;
+	unsigned int cpu, i;
+
+	t = kvmalloc(sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return true;	/* cannot tell: start over, to be right */
+	for_each_possible_cpu(cpu) {
+		ct_cn_copy_cpu(ct_cn_cpus[cpu], t);
+		if (t->gen != gen)
+			continue;
+		for (i = 0; i < CT_CN_SITES && !found; i++)
+			found = t->site[i].used && t->site[i].ip &&
+				within_module(t->site[i].ip, mod);
+		if (found)
+			break;
+	}
+	kvfree(t);
+	return found;
+}
+
+/* A lookup that finds a hole looks the name up again: never a wrong one. */
+static void ct_cn_forget_syms(struct module *mod)
+{
+	unsigned long ip;
+	unsigned int i;
+
+	for (i = 0; i < CT_CN_SYMS; i++) {
+		ip = READ_ONCE(ct_cn_syms[i].ip);
+		if (ip > 1 && within_module(ip, mod))
+			cmpxchg(&ct_cn_syms[i].ip, ip, 0);
+	}
+}
+
+/* Called after the module's exit: none of its code takes locks any more. */
+static int ct_cn_module_event(struct notifier_block *nb, unsigned long action,
+			      void *data)
+{
+	struct module *mod = data;
+
+	if (action != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+	ct_cn_forget_syms(mod);
+	if (!ct_cn_sites_in(mod))
+		return NOTIFY_DONE;
+	mutex_lock(&ct_cn_gone_mutex);
+	ct_cn_clear();
+	strscpy(ct_cn_gone_name, mod->name, sizeof(ct_cn_gone_name));
+	ct_cn_gone_at = ktime_get_boottime_ns();
+	mutex_unlock(&ct_cn_gone_mutex);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ct_cn_module_nb = {
+	.notifier_call = ct_cn_module_event,
+};
+
+static void ct_cn_show_gone(struct seq_file *m)
+{
+	u64 ns;
+
+	mutex_lock(&ct_cn_gone_mutex);
+	if (ct_cn_gone_name[0]) {
+		ns = ktime_get_boottime_ns() - ct_cn_gone_at;
+		seq_printf(m, "contention since %llu.%06llu s: cleared when module %s, where call sites were, was unloaded\n",
+			   div_u64(ns, NSEC_PER_SEC),
+			   div_u64(ns % NSEC_PER_SEC, NSEC_PER_USEC),
+			   ct_cn_gone_name);
+	}
+	mutex_unlock(&ct_cn_gone_mutex);
+}
+
 static void ct_cn_show_stat(struct seq_file *m, const struct ct_cn_stat *s)
 {
 	seq_printf(m, " %llu %llu %llu %llu", s->count, s->total_ns, s->max_ns,
@@ -662,6 +758,7 @@ void ct_contention_show(struct seq_file *m)
 		seq_puts(m, "== contention unavailable: no lock:contention_begin/end tracepoints ==\n");
 		return;
 	}
+	ct_cn_show_gone(m);
 	s = ct_cn_snapshot();
 	if (!s) {
 		seq_puts(m, "== contention unavailable: out of memory ==\n");
@@ -744,11 +841,16 @@ int cowtrace_contention_init(void)
 	ret = ct_cn_alloc();
 	if (ret)
 		goto out_free;
-	ret = ct_hooks_attach(ct_cn_hooks, CT_CN_NR_HOOKS);
+	ret = register_module_notifier(&ct_cn_module_nb);
 	if (ret)
 		goto out_free;
+	ret = ct_hooks_attach(ct_cn_hooks, CT_CN_NR_HOOKS);
+	if (ret)
+		goto out_unregister;
 	return 0;
 
+out_unregister:
+	unregister_module_notifier(&ct_cn_module_nb);
 out_free:
 	ct_cn_free();
 	return ret;
@@ -757,5 +859,6 @@ out_free:
 void cowtrace_contention_exit(void)
 {
 	ct_hooks_detach(ct_cn_hooks, CT_CN_NR_HOOKS);
+	unregister_module_notifier(&ct_cn_module_nb);
 	ct_cn_free();
 }

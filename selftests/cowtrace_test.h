@@ -6,8 +6,12 @@
 #ifndef COWTRACE_TEST_H
 #define COWTRACE_TEST_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -56,6 +60,39 @@ static inline pid_t cowtrace_fork_with_pid(pid_t want)
 	};
 
 	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/*
+ * The modules the tests load, from $CT_TESTMOD_DIR (make check sets it to
+ * the series' build of selftests/testmod).
+ */
+static inline bool cowtrace_have_testmod(const char *name)
+{
+	const char *dir = getenv("CT_TESTMOD_DIR");
+	char path[512];
+
+	if (!dir)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s.ko", dir, name);
+	return !access(path, R_OK);
+}
+
+/* Load (or unload) test module @name; 0 or -errno. */
+static inline int cowtrace_testmod(const char *name, bool load)
+{
+	const char *dir = getenv("CT_TESTMOD_DIR");
+	char path[512];
+	int fd, ret;
+
+	if (!load)
+		return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+	snprintf(path, sizeof(path), "%s/%s.ko", dir ? dir : ".", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
 }
 
 /* Each test's main(): skip as a whole unless the module can be tested. */

@@ -184,34 +184,6 @@ static void scan_proc(unsigned char *map)
 	closedir(dir);
 }
 
-static int testmod(const char *name, bool load)
-{
-	const char *dir = getenv("CT_TESTMOD_DIR");
-	char path[512];
-	int fd, ret;
-
-	if (!load)
-		return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
-	snprintf(path, sizeof(path), "%s/%s.ko", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-static bool have_testmod(void)
-{
-	const char *dir = getenv("CT_TESTMOD_DIR");
-	char path[512];
-
-	if (!dir)
-		return false;
-	snprintf(path, sizeof(path), "%s/ct_kthread.ko", dir);
-	return !access(path, R_OK);
-}
-
 FIXTURE(kthreads) {
 	struct kt_view *v;
 };
@@ -392,12 +364,12 @@ TEST_F(kthreads, a_new_kthread_appears_and_goes)
 	unsigned int i, tries;
 	struct kt_row *r;
 
-	if (!have_testmod())
+	if (!cowtrace_have_testmod("ct_kthread"))
 		SKIP(return, "no ct_kthread.ko in $CT_TESTMOD_DIR");
 	ASSERT_EQ(0, read_view(v));
 	for (i = 0; i < v->n; i++)
 		ASSERT_STRNE(TEST_THREAD, v->row[i].name);
-	ASSERT_EQ(0, testmod("ct_kthread", true));
+	ASSERT_EQ(0, cowtrace_testmod("ct_kthread", true));
 	/* Woken at creation, it is R until it first goes to sleep: wait. */
 	for (tries = 0; tries < 100; tries++) {
 		ASSERT_EQ(0, read_view(v));
@@ -419,7 +391,7 @@ TEST_F(kthreads, a_new_kthread_appears_and_goes)
 		EXPECT_EQ(0, r->cpu);
 		EXPECT_TRUE(r->bound);
 	}
-	ASSERT_EQ(0, testmod("ct_kthread", false));
+	ASSERT_EQ(0, cowtrace_testmod("ct_kthread", false));
 	ASSERT_EQ(0, read_view(v));
 	for (i = 0; i < v->n; i++)
 		EXPECT_STRNE(TEST_THREAD, v->row[i].name);
@@ -435,7 +407,7 @@ TEST_F(kthreads, reads_while_threads_come_and_go)
 	int status, round;
 	pid_t reader;
 
-	if (!have_testmod())
+	if (!cowtrace_have_testmod("ct_kthread"))
 		SKIP(return, "no ct_kthread.ko in $CT_TESTMOD_DIR");
 	reader = fork();
 	ASSERT_LE(0, reader);
@@ -445,8 +417,8 @@ TEST_F(kthreads, reads_while_threads_come_and_go)
 				_exit(1);
 	}
 	for (round = 0; round < 30; round++) {
-		ASSERT_EQ(0, testmod("ct_kthread", true));
-		ASSERT_EQ(0, testmod("ct_kthread", false));
+		ASSERT_EQ(0, cowtrace_testmod("ct_kthread", true));
+		ASSERT_EQ(0, cowtrace_testmod("ct_kthread", false));
 	}
 	/* Still reading happily, or it would have exited. */
 	ASSERT_EQ(0, waitpid(reader, &status, WNOHANG));

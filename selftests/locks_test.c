@@ -588,6 +588,62 @@ TEST(a_reused_pid_contends_as_another_task)
 	EXPECT_EQ(2, task_rows(first));
 }
 
+/*
+ * The waits counted at call site @fn (0 if none), and the most counted at
+ * any one site.
+ */
+static long long site_waits(const char *fn, long long *most)
+{
+	unsigned long long count;
+	long long n = 0;
+	const char *line;
+	char caller[256];
+
+	*most = 0;
+	if (cowtrace_read_file(LOCKS, text, sizeof(text)) < 0)
+		return -1;
+	line = section(text, "== contention by call site");
+	for (; line && !end_of_section(line); line = next_line(line)) {
+		if (sscanf(line, "%*s %llu %*u %*u %*u %255s", &count, caller) != 2)
+			continue;
+		if (!strncmp(caller, fn, strlen(fn)) && caller[strlen(fn)] == '+')
+			n = count;
+		if ((long long)count > *most)
+			*most = count;
+	}
+	return n;
+}
+
+/*
+ * Waits whose call site is in a module that was then unloaded: the view
+ * never names them by an address that is now nothing (or another module's
+ * code). It starts over, and says when and why.
+ */
+TEST(call_sites_in_an_unloaded_module_are_never_misnamed)
+{
+	long long waits = 0, most;
+	int i;
+
+	if (!cowtrace_have_testmod("ct_contend"))
+		SKIP(return, "no ct_contend.ko in $CT_TESTMOD_DIR");
+	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "locks reset"));
+	ASSERT_EQ(0, cowtrace_testmod("ct_contend", true));
+	/* Enough of its waits to stand out from anything after the unload. */
+	for (i = 0; i < 400 && waits < 100; i++) {
+		sleep_ms(50);
+		waits = site_waits("ct_contend_fn", &most);
+	}
+	ASSERT_EQ(0, cowtrace_testmod("ct_contend", false));
+	ASSERT_LE(100, waits);
+	/* Its waits are gone, under its name or any other. */
+	EXPECT_EQ(0, site_waits("ct_contend_fn", &most));
+	EXPECT_GT(waits, most) {
+		TH_LOG("a site kept %lld waits after the unload:\n%s", most,
+		       section(text, "== contention by call site"));
+	}
+	EXPECT_NE(NULL, strstr(text, "cleared when module ct_contend, where"));
+}
+
 int main(int argc, char **argv)
 {
 	return cowtrace_test_main(argc, argv);
