@@ -893,7 +893,7 @@ static int processes_rows(struct ct_reader *r, pid_t tgid, int *alive,
 }
 
 #define MIGRATE_PAGES	128
-#define MIGRATE_ROUNDS	40
+#define MIGRATE_ROUNDS	80
 
 struct migrating {
 	char *p;
@@ -952,9 +952,12 @@ static int move_to(char *p, int node)
 /*
  * A fault on a page being migrated finds a migration entry, waits for the
  * move to end and maps nothing itself: it goes through do_swap_page() but
- * is no swap-in (there is no swap here at all). Pages moved back and forth
- * between two nodes while a thread reads them: every fault that thread
- * takes is one of those, and each is fault_other.
+ * is no swap-in (there is no swap here at all): fault_other. Pages moved
+ * back and forth between two nodes while a thread reads them: every fault
+ * that thread takes is one of those, or one that found the page already
+ * in place again when it looked (fault_anon, as the README says of a
+ * fault that maps nothing new); none is a swap-in. Which of the two, the
+ * timing decides: on 6.12 here nearly all wait, on 6.1 none do.
  */
 TEST(faults_on_migrating_pages_are_no_swap_ins)
 {
@@ -987,10 +990,13 @@ TEST(faults_on_migrating_pages_are_no_swap_ins)
 	ASSERT_EQ(0, m.err);
 	TH_LOG("the reader took %llu faults during %d moves of %d pages",
 	       m.delta.c[COWTRACE_FAULTS], MIGRATE_ROUNDS, MIGRATE_PAGES);
+	TH_LOG("%llu waited on a migration entry, %llu found the page in place",
+	       m.delta.c[COWTRACE_FAULT_OTHER], m.delta.c[COWTRACE_FAULT_ANON]);
 	EXPECT_LT(0, m.delta.c[COWTRACE_FAULTS]);
 	EXPECT_EQ(0, m.delta.c[COWTRACE_FAULT_SWAP]);
 	EXPECT_EQ(0, m.delta.c[COWTRACE_FAULT_MAJOR]);
-	EXPECT_EQ(m.delta.c[COWTRACE_FAULTS], m.delta.c[COWTRACE_FAULT_OTHER]);
+	EXPECT_EQ(m.delta.c[COWTRACE_FAULTS], m.delta.c[COWTRACE_FAULT_OTHER] +
+		  m.delta.c[COWTRACE_FAULT_ANON]);
 	munmap(m.p, MIGRATE_PAGES * page_size);
 }
 
