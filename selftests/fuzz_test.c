@@ -204,7 +204,11 @@ TEST(random_control_writes_are_refused_and_change_nothing)
 	EXPECT_LE(before.c[COWTRACE_FAULT_ANON], after.c[COWTRACE_FAULT_ANON]);
 }
 
-/* Read @path with reads of @chunk bytes; its length, or -1. */
+/*
+ * Read @path with reads of @chunk bytes, up to @size - 1 bytes (the tables
+ * hold thousands of rows by now: a byte at a time, the first 16 KiB do);
+ * the length read, or -1.
+ */
 static ssize_t read_by(const char *path, char *buf, size_t size, size_t chunk)
 {
 	size_t len = 0;
@@ -220,12 +224,15 @@ static ssize_t read_by(const char *path, char *buf, size_t size, size_t chunk)
 	return len;
 }
 
-/* Every line of a table has as many fields as its header. */
-static int whole_rows(const char *text)
+/* Every whole line of a table has as many fields as its header. */
+static int whole_rows(char *text)
 {
-	const char *line = text, *p;
+	char *line = text, *p, *last = strrchr(text, '\n');
 	int header = -1, fields;
 
+	if (!last)
+		return -1;
+	last[1] = '\0';	/* a read that stopped short ends mid-line */
 	while (*line) {
 		fields = 0;
 		for (p = line; *p && *p != '\n'; p++)
@@ -250,11 +257,11 @@ struct reader {
 	char detail[128];
 };
 
-#define VIEW_MAX	(4 << 20)
+#define BYTE_READS	(16 << 10)
 
 static void *byte_reader(void *arg)
 {
-	char *buf = malloc(VIEW_MAX);
+	char *buf = malloc(BYTE_READS);
 	struct reader *rd = arg;
 	char path[128];
 	unsigned int i;
@@ -266,14 +273,14 @@ static void *byte_reader(void *arg)
 	for (i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/%s", COWTRACE_DEBUGFS_DIR,
 			 tables[(rd->id + i) % 2]);
-		if (read_by(path, buf, VIEW_MAX, 1) <= 0 ||
+		if (read_by(path, buf, BYTE_READS, 1) <= 0 ||
 		    whole_rows(buf) < 5) {
 			rd->bad++;
 			snprintf(rd->detail, sizeof(rd->detail), "%s", path);
 		}
 		snprintf(path, sizeof(path), "%s/%s", COWTRACE_DEBUGFS_DIR,
 			 others[(rd->id + i) % 5]);
-		if (read_by(path, buf, VIEW_MAX, 1 + i * 7) <= 0) {
+		if (read_by(path, buf, BYTE_READS, 1 + i * 7) <= 0) {
 			rd->bad++;
 			snprintf(rd->detail, sizeof(rd->detail), "%s", path);
 		}
