@@ -22,7 +22,6 @@
  */
 #include <linux/kallsyms.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
@@ -146,7 +145,8 @@ struct ct_cn_sym {
  * the next module loaded there: if any site is inside, the tables start
  * over (the view says when and why), and the symbol cache forgets it.
  */
-static DEFINE_MUTEX(ct_cn_gone_mutex);
+/* Not a mutex: on lockdep a reader's mutex_lock() is itself a contention. */
+static DEFINE_SPINLOCK(ct_cn_gone_lock);
 static char ct_cn_gone_name[MODULE_NAME_LEN];	/* "": no such reset */
 static u64 ct_cn_gone_at;			/* boot-time ns */
 
@@ -499,10 +499,10 @@ static void ct_cn_clear(void)
 
 void ct_contention_reset(void)
 {
-	mutex_lock(&ct_cn_gone_mutex);
+	spin_lock(&ct_cn_gone_lock);
 	ct_cn_clear();
 	ct_cn_gone_name[0] = '\0';
-	mutex_unlock(&ct_cn_gone_mutex);
+	spin_unlock(&ct_cn_gone_lock);
 }
 
 /* ------------------------------------------------------------ reading */
@@ -716,11 +716,11 @@ static int ct_cn_module_event(struct notifier_block *nb, unsigned long action,
 	ct_cn_forget_syms(mod);
 	if (!ct_cn_sites_in(mod))
 		return NOTIFY_DONE;
-	mutex_lock(&ct_cn_gone_mutex);
+	spin_lock(&ct_cn_gone_lock);
 	ct_cn_clear();
 	strscpy(ct_cn_gone_name, mod->name, sizeof(ct_cn_gone_name));
 	ct_cn_gone_at = ktime_get_boottime_ns();
-	mutex_unlock(&ct_cn_gone_mutex);
+	spin_unlock(&ct_cn_gone_lock);
 	return NOTIFY_DONE;
 }
 
@@ -730,17 +730,17 @@ static struct notifier_block ct_cn_module_nb = {
 
 static void ct_cn_show_gone(struct seq_file *m)
 {
+	char name[MODULE_NAME_LEN];
 	u64 ns;
 
-	mutex_lock(&ct_cn_gone_mutex);
-	if (ct_cn_gone_name[0]) {
-		ns = ktime_get_boottime_ns() - ct_cn_gone_at;
+	spin_lock(&ct_cn_gone_lock);
+	strscpy(name, ct_cn_gone_name, sizeof(name));
+	ns = ktime_get_boottime_ns() - ct_cn_gone_at;
+	spin_unlock(&ct_cn_gone_lock);
+	if (name[0])
 		seq_printf(m, "contention since %llu.%06llu s: cleared when module %s, where call sites were, was unloaded\n",
 			   div_u64(ns, NSEC_PER_SEC),
-			   div_u64(ns % NSEC_PER_SEC, NSEC_PER_USEC),
-			   ct_cn_gone_name);
-	}
-	mutex_unlock(&ct_cn_gone_mutex);
+			   div_u64(ns % NSEC_PER_SEC, NSEC_PER_USEC), name);
 }
 
 static void ct_cn_show_stat(struct seq_file *m, const struct ct_cn_stat *s)
