@@ -14,25 +14,6 @@
 #define CONTROL		COWTRACE_DEBUGFS_DIR "/control"
 #define MAX_EXITED	"/sys/module/cowtrace/parameters/max_exited"
 
-/* A value from the stats view, or -1. */
-static long long stat_value(const char *key)
-{
-	static char text[16384];
-	size_t klen = strlen(key);
-	char *line;
-
-	if (cowtrace_read_file(COWTRACE_DEBUGFS_DIR "/stats", text,
-			       sizeof(text)) < 0)
-		return -1;
-	for (line = text; line; line = strchr(line, '\n')) {
-		if (*line == '\n')
-			line++;
-		if (!strncmp(line, key, klen) && line[klen] == ' ')
-			return strtoll(line + klen + 1, NULL, 10);
-	}
-	return -1;
-}
-
 /* Fork a child that runs @fn and exits; wait for it. Returns its pid. */
 static pid_t run_child(void (*fn)(void))
 {
@@ -142,8 +123,8 @@ TEST_F(control, reset_clears_counters_and_exited_rows)
 
 	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "reset"));
 	EXPECT_EQ(-ENOENT, ct_read_row(&self->r, pid, &row));
-	EXPECT_EQ(0, stat_value("tasks_exited"));
-	EXPECT_EQ(0, stat_value("evictions"));
+	EXPECT_EQ(0, cowtrace_stat("tasks_exited"));
+	EXPECT_EQ(0, cowtrace_stat("evictions"));
 	/* Our own row stays, counting again from zero: one fork below. */
 	pid = run_child(nothing);
 	ASSERT_EQ(0, ct_read_row(&self->r, getpid(), &row));
@@ -237,21 +218,21 @@ TEST_F(control, exited_rows_are_capped_and_evicted_oldest_first)
 			first = pid;
 		last = pid;
 	}
-	EXPECT_EQ(CAP, stat_value("tasks_exited"));
-	EXPECT_EQ(STORM - CAP, stat_value("evictions"));
+	EXPECT_EQ(CAP, cowtrace_stat("tasks_exited"));
+	EXPECT_EQ(STORM - CAP, cowtrace_stat("evictions"));
 	EXPECT_EQ(-ENOENT, ct_read_row(&self->r, first, &row));
 	EXPECT_EQ(0, ct_read_row(&self->r, last, &row));
 	/* A lower cap evicts at once; an invalid one is refused. */
 	ASSERT_EQ(0, cowtrace_write_file(MAX_EXITED, "10"));
-	EXPECT_EQ(10, stat_value("tasks_exited"));
+	EXPECT_EQ(10, cowtrace_stat("tasks_exited"));
 	EXPECT_EQ(-EINVAL, cowtrace_write_file(MAX_EXITED, "ten"));
-	EXPECT_EQ(10, stat_value("max_exited"));
+	EXPECT_EQ(10, cowtrace_stat("max_exited"));
 	/* The memory bound holds: the cap itself is capped, at 65536. */
 	EXPECT_EQ(-EINVAL, cowtrace_write_file(MAX_EXITED, "4294967295"));
 	EXPECT_EQ(-EINVAL, cowtrace_write_file(MAX_EXITED, "65537"));
-	EXPECT_EQ(10, stat_value("max_exited"));
+	EXPECT_EQ(10, cowtrace_stat("max_exited"));
 	EXPECT_EQ(0, cowtrace_write_file(MAX_EXITED, "65536"));
-	EXPECT_EQ(65536, stat_value("max_exited"));
+	EXPECT_EQ(65536, cowtrace_stat("max_exited"));
 }
 
 int main(int argc, char **argv)

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -60,6 +61,25 @@ static inline pid_t cowtrace_fork_with_pid(pid_t want)
 	};
 
 	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/* The number after @key at the start of a line of the stats view, or -1. */
+static inline long long cowtrace_stat(const char *key)
+{
+	static char text[16384];
+	size_t klen = strlen(key);
+	char *line;
+
+	if (cowtrace_read_file(COWTRACE_DEBUGFS_DIR "/stats", text,
+			       sizeof(text)) < 0)
+		return -1;
+	for (line = text; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (!strncmp(line, key, klen) && line[klen] == ' ')
+			return strtoll(line + klen + 1, NULL, 10);
+	}
+	return -1;
 }
 
 /*

@@ -138,17 +138,7 @@ static pid_t run_child(long long *kernel_faults)
 /* The handle_mm_fault bracket's misses, from the stats view. */
 static long long bracket_missed(void)
 {
-	char buf[8192], *p;
-	long long missed;
-
-	if (cowtrace_read_file(COWTRACE_DEBUGFS_DIR "/stats", buf,
-			       sizeof(buf)) < 0)
-		return -1;
-	p = strstr(buf, "hook kretprobe handle_mm_fault ");
-	if (!p || sscanf(p, "hook kretprobe handle_mm_fault attached handle_mm_fault missed %lld",
-			 &missed) != 1)
-		return -1;
-	return missed;
+	return cowtrace_stat("hook kretprobe handle_mm_fault attached handle_mm_fault missed");
 }
 
 /*
@@ -289,20 +279,6 @@ static int make_it_fail(const char *val)
 	return cowtrace_write_file("/proc/thread-self/make-it-fail", val);
 }
 
-static long long alloc_failures(void)
-{
-	char buf[8192], *p;
-	long long n;
-
-	if (cowtrace_read_file(COWTRACE_DEBUGFS_DIR "/stats", buf,
-			       sizeof(buf)) < 0)
-		return -1;
-	p = strstr(buf, "\nalloc_failures ");
-	if (!p || sscanf(p, "\nalloc_failures %lld", &n) != 1)
-		return -1;
-	return n;
-}
-
 /*
  * A task whose row could not be allocated, at its clone or at its first
  * faults (failslab fails every allocation that cannot wait, for the tasks
@@ -328,7 +304,7 @@ TEST(a_row_made_late_counts_every_fault)
 	ASSERT_EQ(0, failslab("interval", "1"));
 	ASSERT_EQ(0, failslab("times", "-1"));
 	ASSERT_EQ(0, failslab("probability", "100"));
-	failures = alloc_failures();
+	failures = cowtrace_stat("alloc_failures");
 
 	ASSERT_EQ(0, make_it_fail("1"));
 	pid = fork();
@@ -347,7 +323,7 @@ TEST(a_row_made_late_counts_every_fault)
 	kernel = ru.ru_minflt + ru.ru_majflt;
 
 	/* The clone's allocation and at least one at a first fault. */
-	EXPECT_LE(failures + 2, alloc_failures());
+	EXPECT_LE(failures + 2, cowtrace_stat("alloc_failures"));
 	ASSERT_EQ(0, ct_read_row(&r, pid, &row));
 	EXPECT_EQ(kernel, row.c[COWTRACE_FAULTS]);
 	EXPECT_EQ(row.c[COWTRACE_FAULTS],

@@ -154,21 +154,6 @@ static int exited_rows(void)
 	return 0;
 }
 
-static const char *stats_line(const char *key)
-{
-	static char buf[8192], line[128];
-	char *p;
-
-	line[0] = '\0';
-	if (cowtrace_read_file(COWTRACE_DEBUGFS_DIR "/stats", buf,
-			       sizeof(buf)) < 0)
-		return line;
-	p = strstr(buf, key);
-	if (p)
-		sscanf(p, "%127[^\n]", line);
-	return line;
-}
-
 static int write_control(const char *cmd)
 {
 	return cowtrace_write_file(COWTRACE_DEBUGFS_DIR "/control", cmd);
@@ -244,7 +229,8 @@ static void check(struct __test_metadata *_metadata, enum op op)
 		SKIP(return, "this kernel has no irqsoff tracer");
 	for (i = 0; i < TRIES; i++) {
 		ASSERT_EQ(0, prepare(op));
-		TH_LOG("try %d: %s", i, stats_line("tasks_exited"));
+		TH_LOG("try %d: tasks_exited %lld", i,
+		       cowtrace_stat("tasks_exited"));
 		ASSERT_EQ(0, irqsoff_start());
 		ASSERT_EQ(0, run(op));
 		ASSERT_EQ(0, irqsoff_stop(&s));
