@@ -220,13 +220,17 @@ static void ct_task_unlink(struct ct_task *ct, struct list_head *doomed)
 	list_add_tail(&ct->exited, doomed);
 }
 
-/* Readers may be on them: they go after a grace period (rcu_barrier at exit). */
+/*
+ * Readers may be on them: they go after a grace period (rcu_barrier at
+ * exit). @doomed is empty again for the next batch.
+ */
 static void ct_task_free(struct list_head *doomed)
 {
 	struct ct_task *ct, *tmp;
 
 	list_for_each_entry_safe(ct, tmp, doomed, exited)
 		call_rcu(&ct->rcu, ct_task_release_rcu);
+	INIT_LIST_HEAD(doomed);
 }
 
 /* Caller holds ct_lock. Returns how many more are over the cap. */
@@ -320,7 +324,6 @@ int ct_task_set_max_exited(unsigned int cap)
 		left = ct_task_evict_excess(CT_BATCH, &doomed);
 		spin_unlock_irq(&ct_lock);
 		ct_task_free(&doomed);
-		INIT_LIST_HEAD(&doomed);
 	} while (left);
 	return 0;
 }
@@ -382,7 +385,6 @@ static void ct_task_drop_exited(void)
 		}
 		spin_unlock_irq(&ct_lock);
 		ct_task_free(&doomed);
-		INIT_LIST_HEAD(&doomed);
 		cond_resched();
 	}
 }
