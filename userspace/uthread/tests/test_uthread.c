@@ -1836,4 +1836,27 @@ TEST(stack_bounds)
 	ASSERT_EQ(1ul, out[1]);
 }
 
-TEST_HARNESS_MAIN
+/*
+ * On a slow kernel (a sanitizer kernel runs 10-20 times slower) the test
+ * runner sets COWTRACE_TIMEOUT_SCALE: every test's time limit grows with
+ * it, and what the tests do stays the same.
+ */
+static void scale_timeouts(void)
+{
+	const char *s = getenv("COWTRACE_TIMEOUT_SCALE");
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+	int scale = s ? atoi(s) : 1;
+
+	if (scale <= 1)
+		return;
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout *= scale;
+}
+
+int main(int argc, char **argv)
+{
+	scale_timeouts();
+	return test_harness_run(argc, argv);
+}
