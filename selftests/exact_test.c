@@ -315,10 +315,15 @@ TEST(a_row_made_late_counts_every_fault)
 		write_pages(map_anon(NPAGES), NPAGES);
 		_exit(0);
 	}
+	/*
+	 * Only tasks with make-it-fail set fail: the child's allocations
+	 * fail until it clears its own. Failing stops only once it is done,
+	 * or its first faults could find allocations working again.
+	 */
 	make_it_fail("0");
-	failslab("probability", "0");
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(pid, wait4(pid, &status, 0, &ru));
+	failslab("probability", "0");
 	ASSERT_EQ(0, status);
 	kernel = ru.ru_minflt + ru.ru_majflt;
 
