@@ -32,6 +32,7 @@
 #include <linux/stacktrace.h>
 #include <linux/timekeeping.h>
 #include <trace/events/lock.h>
+#include <trace/events/sched.h>
 
 #include "cowtrace.h"
 #include "hooks.h"
@@ -446,7 +447,7 @@ static void ct_cn_end(void *data, void *lock, int ret)
  * we could match) frees its slot: the table is keyed by task pointer, and
  * a task later allocated at the same address must not inherit the wait.
  */
-static void ct_cn_task_exit(void *data, struct task_struct *task)
+static void ct_cn_task_exit(CT_EXIT_PROTO)
 {
 	struct ct_cn_sleeper *sl = ct_cn_sleeper_find(task);
 
@@ -457,6 +458,10 @@ static void ct_cn_task_exit(void *data, struct task_struct *task)
 	smp_store_release(&sl->task, NULL);
 	atomic64_inc(&ct_cn_abandoned);
 }
+
+CT_TP_PROBE_CHECK(sched_process_exit, ct_cn_task_exit);
+CT_TP_PROBE_CHECK(contention_end, ct_cn_end);
+CT_TP_PROBE_CHECK(contention_begin, ct_cn_begin);
 
 /*
  * Attached in this order, detached in reverse: every wait that a begin

@@ -22,6 +22,9 @@
 #include <linux/pgtable.h>
 #include <linux/swap.h>
 #include <linux/swapops.h>
+#ifdef CT_HAVE_LEAFOPS
+#include <linux/leafops.h>
+#endif
 
 #include "cowtrace.h"
 #include "hooks.h"
@@ -205,6 +208,20 @@ static int ct_new_anon_pre(struct kprobe *p, struct pt_regs *regs)
  * pte marker (userfaultfd write protection kept over a zap) goes on to the
  * fault the marker stood for, and that decides its kind.
  */
+#ifdef CT_HAVE_LEAFOPS
+/* Newer kernels (7.x) read non-present entries as "software leaf" ones. */
+static int ct_swap_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+	softleaf_t entry = softleaf_from_pte(vmf->orig_pte);
+
+	if (softleaf_is_swap(entry))
+		ct_mark(CT_F_SWAP);
+	else if (!softleaf_is_marker(entry))
+		ct_mark(CT_F_OTHER);
+	return 0;
+}
+#else
 static int ct_swap_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
@@ -216,6 +233,7 @@ static int ct_swap_pre(struct kprobe *p, struct pt_regs *regs)
 		ct_mark(CT_F_OTHER);
 	return 0;
 }
+#endif
 
 /* The huge-page handlers: did they map the fault whole, or fall back? */
 static int ct_thp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)

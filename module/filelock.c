@@ -30,6 +30,7 @@
 #ifdef CT_HAVE_FILE_LOCK_CORE
 #include <linux/filelock.h>
 #endif
+#include <trace/events/filelock.h>
 
 #include "cowtrace.h"
 #include "hooks.h"
@@ -231,6 +232,10 @@ static void ct_fl_setlk(void *data, struct inode *inode, struct file_lock *fl,
 		return;
 	ct_fl_record(inode, fl, ret, false);
 }
+
+CT_TP_PROBE_CHECK(flock_lock_inode, ct_fl_try);
+CT_TP_PROBE_CHECK(posix_lock_inode, ct_fl_try);
+CT_TP_PROBE_CHECK(fcntl_setlk, ct_fl_setlk);
 
 static struct ct_hook ct_fl_hooks[] = {
 	{ .type = CT_HOOK_TRACEPOINT, .names = { "flock_lock_inode" },

@@ -28,6 +28,35 @@ struct ct_hook {
 	int err;			/* why it is not attached */
 };
 
+/*
+ * A tracepoint calls its probes through its own prototype (under CFI, a
+ * probe of another type is a fatal indirect call): check each probe against
+ * the prototype in the kernel's trace header. Compile time only: the
+ * tracepoint, which modules cannot reach, is not referenced.
+ */
+#define CT_TP_PROBE_CHECK(tp, probe)					\
+	static_assert(__same_type(&register_trace_##tp,			\
+				  int (*)(typeof(probe) *, void *)))
+
+/*
+ * Prototypes that changed, told apart by what the trace headers declare
+ * (see Kbuild): 7.x passes clone flags as u64 and tells an exit whether
+ * its thread group died.
+ */
+#ifdef CT_TP_NEWTASK_U64
+#define CT_NEWTASK_PROTO \
+	void *data, struct task_struct *task, u64 clone_flags
+#else
+#define CT_NEWTASK_PROTO \
+	void *data, struct task_struct *task, unsigned long clone_flags
+#endif
+
+#ifdef CT_TP_EXIT_GROUP_DEAD
+#define CT_EXIT_PROTO	void *data, struct task_struct *task, bool group_dead
+#else
+#define CT_EXIT_PROTO	void *data, struct task_struct *task
+#endif
+
 int ct_hooks_attach(struct ct_hook *hooks, unsigned int n);
 void ct_hooks_detach(struct ct_hook *hooks, unsigned int n);
 void ct_hooks_show(struct seq_file *m, const struct ct_hook *hooks,

@@ -310,7 +310,7 @@ static int ct_kt_show(struct seq_file *m, void *v)
 		ct_kt_show_header(m, m->private);
 		return 0;
 	}
-	__get_task_comm(name, sizeof(name), k->task);
+	get_task_comm(name, k->task);
 	seq_printf(m, "%d %d %c %d %s ", k->pid, k->ppid, k->state, k->cpu,
 		   k->bound ? "yes" : "no");
 	ct_kt_show_prefix(m, k);

@@ -7,15 +7,17 @@
  * Tracepoint probes run with preemption disabled: nothing here sleeps.
  */
 #include <linux/binfmts.h>
+#include <linux/mm_types.h>	/* before trace/events/sched.h, for 6.12 */
 #include <linux/sched.h>
+#include <trace/events/sched.h>
+#include <trace/events/task.h>
 
 #include "cowtrace.h"
 #include "hooks.h"
 #include "task.h"
 
 /* A clone that shares the thread group is a thread; any other, a process. */
-static void ct_newtask(void *data, struct task_struct *task,
-		       unsigned long clone_flags)
+static void ct_newtask(CT_NEWTASK_PROTO)
 {
 	struct ct_task *parent;
 	bool tracked;
@@ -38,10 +40,14 @@ static void ct_exec(void *data, struct task_struct *task, pid_t old_pid,
 	ct_task_exec(task);
 }
 
-static void ct_exit(void *data, struct task_struct *task)
+static void ct_exit(CT_EXIT_PROTO)
 {
 	ct_task_exit(task);
 }
+
+CT_TP_PROBE_CHECK(task_newtask, ct_newtask);
+CT_TP_PROBE_CHECK(sched_process_exec, ct_exec);
+CT_TP_PROBE_CHECK(sched_process_exit, ct_exit);
 
 #define CT_TRACEPOINT(name, probe)					\
 	{								\

@@ -19,6 +19,9 @@
 #include <linux/pid.h>
 #include <linux/proc_fs.h>
 #include <linux/sched/coredump.h>
+#ifdef CT_HAVE_EXEC_STATE
+#include <linux/sched/exec_state.h>
+#endif
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 
@@ -42,6 +45,21 @@ static bool ct_ids_match(const struct cred *reader, kuid_t uid, kuid_t euid,
 	       gid_eq(reader->fsgid, egid) && gid_eq(reader->fsgid, sgid);
 }
 
+#ifdef CT_HAVE_EXEC_STATE
+/* Since 7.2 dumpability is the task's (set at exec), not its mm's. */
+static bool ct_dumpable(struct task_struct *task)
+{
+	struct task_exec_state *es = rcu_dereference(task->exec_state);
+
+	return es && READ_ONCE(es->dumpable) == TASK_DUMPABLE_OWNER;
+}
+#else
+static bool ct_dumpable(struct task_struct *task)
+{
+	return get_dumpable(task->mm) == SUID_DUMP_USER;
+}
+#endif
+
 /* Caller holds RCU; the row holds a reference on the task. */
 static bool ct_alive_visible(const struct cred *reader,
 			     struct task_struct *task)
@@ -54,7 +72,7 @@ static bool ct_alive_visible(const struct cred *reader,
 		return false;
 	task_lock(task);
 	if (task->mm)
-		dumpable = get_dumpable(task->mm) == SUID_DUMP_USER;
+		dumpable = ct_dumpable(task);
 	task_unlock(task);
 	return dumpable;
 }
