@@ -12,17 +12,43 @@
 #
 # Each series builds in build/SERIES/, so all can be built side by side.
 
-KVER ?= 6.1
+SERIES := 6.1 6.12 backports sid debug
 COWTRACE_CACHE ?= /var/cache/cowtrace
 KSFT_DIR ?= $(COWTRACE_CACHE)/ksft/tools/testing/selftests
 CHECKPATCH ?= $(COWTRACE_CACHE)/ksft/scripts/checkpatch.pl
 export COWTRACE_CACHE KSFT_DIR
+SHELL := /bin/bash
 
 TOP := $(CURDIR)
+# Neither a series nor a tree named: the running kernel's headers if it has
+# them, as every out-of-tree module builds; else the test VM's first series.
+ifeq ($(origin KVER)$(origin KDIR),undefinedundefined)
+ifneq ($(wildcard /lib/modules/$(shell uname -r)/build/Makefile),)
+KDIR := /lib/modules/$(shell uname -r)/build
+endif
+endif
+KVER ?= 6.1
+
+ifdef KDIR
+# Any kernel's headers or build tree, built on this machine.
+KREL := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+ifeq ($(KREL),)
+$(error KDIR=$(KDIR) is not a kernel build tree (no include/config/kernel.release))
+endif
+BUILD := $(TOP)/build/kdir-$(KREL)
+KBUILD = $(MAKE) -C $(KDIR)
+SPARSE_KBUILD = $(KBUILD)
+else
+ifeq ($(filter $(KVER),$(SERIES)),)
+$(error unknown kernel series KVER=$(KVER): the series are $(SERIES) \
+	(make deps sets them up); for the running kernel, install its headers and \
+	run make KDIR=/lib/modules/$$(uname -r)/build)
+endif
 BUILD := $(TOP)/build/$(KVER)
-# Resolved when used, so that 'make deps' works before anything is set up.
-KDIR ?= $(shell scripts/setup --kdir $(KVER))
-KMAKE = $(MAKE) -C $(KDIR) M=$(BUILD)
+# In the series' build root for the newer kernels (scripts/kmake).
+KBUILD = scripts/kmake $(KVER)
+SPARSE_KBUILD = scripts/kmake --sparse $(KVER)
+endif
 
 MODULE_SOURCES := $(wildcard module/*.c module/*.h module/uapi/*.h)
 STYLE_SOURCES = $(MODULE_SOURCES) $(wildcard selftests/*.[ch] selftests/testmod/*.c \
@@ -45,9 +71,8 @@ $(BUILD)/Kbuild: Kbuild
 	@ln -sf $(TOP)/Kbuild $@
 
 module: $(BUILD)/Kbuild
-	@test -d "$(KDIR)" || { echo "make: no headers for kernel $(KVER) at $(KDIR): run 'make deps'" >&2; exit 1; }
 	@cp -rsf $(TOP)/module $(BUILD)/
-	$(KMAKE) $(MODULE_FLAGS) modules
+	$(KBUILD) M=$(BUILD) $(MODULE_FLAGS) modules
 
 userspace:
 	$(MAKE) -C userspace
@@ -58,12 +83,20 @@ selftests: testmod
 
 testmod: $(BUILD)/Kbuild
 	@cp -rsf $(TOP)/selftests/testmod $(BUILD)/
-	$(MAKE) -C $(KDIR) M=$(BUILD)/testmod $(MODULE_FLAGS) modules
+	$(KBUILD) M=$(BUILD)/testmod $(MODULE_FLAGS) modules
 
-# sparse re-checks every file (C=2) and turns its warnings into errors.
+# sparse re-checks every file (C=2) and turns its warnings into errors. A
+# kernel Makefile that finds no usable sparse says so and checks nothing:
+# that is a failure, as is any module file left unchecked.
 sparse: $(BUILD)/Kbuild
 	@cp -rsf $(TOP)/module $(BUILD)/
-	$(KMAKE) C=2 CF='-Wsparse-error' modules
+	@# Not silent (make -s): the CHECK lines are counted.
+	@set -o pipefail; MAKEFLAGS= $(SPARSE_KBUILD) M=$(BUILD) C=2 CF='-Wsparse-error' \
+		modules 2>&1 | tee $(BUILD)/sparse.log
+	@! grep 'not available or not up to date' $(BUILD)/sparse.log >&2 || \
+		{ echo "make: sparse did not run for $(KVER)" >&2; exit 1; }
+	@n=$$(grep -c '^ *CHECK ' $(BUILD)/sparse.log); want=$(words $(wildcard module/*.c)); \
+		[ "$$n" = "$$want" ] || { echo "make: sparse checked $$n of $$want files" >&2; exit 1; }
 
 style:
 	perl $(CHECKPATCH) --strict --no-tree --quiet --show-types -f $(STYLE_SOURCES)
@@ -100,7 +133,7 @@ bench: deps-series module $(TOP)/build/faultbench $(TOP)/build/lockbench
 	$(MAKE) -C userspace bench
 
 install: module
-	$(KMAKE) modules_install
+	$(KBUILD) M=$(BUILD) modules_install
 	$(MAKE) -C userspace install
 
 clean:
