@@ -2,15 +2,19 @@
 #
 # cowtrace: build, check and demo.
 #
-#   make [KVER=6.1|6.12|debug]  cowtrace.ko for that kernel series, and userspace
-#                          (debug: Debian's 6.12 built with KASAN, lockdep, kmemleak)
+#   make [KVER=SERIES]     cowtrace.ko for a kernel series, and userspace: 6.1, 6.12,
+#                          backports (trixie-backports), sid, debug (Debian's 6.12
+#                          built with KASAN, lockdep, kmemleak); without KVER, the
+#                          running kernel's if its headers are installed, else 6.1
+#   make KDIR=DIR          cowtrace.ko for the kernel tree or headers in DIR
 #   make check             everything, on every series, in the test VM
 #   make demo              boot the VM, load the module, show its views
 #   make bench             fault and lock-contention cost: none, cowtrace, bpftrace/perf
 #   make style / sparse    checkpatch --strict / sparse over the module
 #   make deps              install what is missing (scripts/setup)
 #
-# Each series builds in build/SERIES/, so all can be built side by side.
+# Each series builds in build/SERIES/ (a KDIR in build/kdir-RELEASE/), so all
+# can be built side by side.
 
 SERIES := 6.1 6.12 backports sid debug
 COWTRACE_CACHE ?= /var/cache/cowtrace
@@ -31,9 +35,11 @@ KVER ?= 6.1
 
 ifdef KDIR
 # Any kernel's headers or build tree, built on this machine.
-KREL := $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+# The release as the kernel reports it (Debian's kernel.release lacks the ABI).
+KREL := $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 ifeq ($(KREL),)
-$(error KDIR=$(KDIR) is not a kernel build tree (no include/config/kernel.release))
+$(error KDIR=$(KDIR) is not a kernel build tree (no include/generated/utsrelease.h))
 endif
 BUILD := $(TOP)/build/kdir-$(KREL)
 KBUILD = $(MAKE) -C $(KDIR)
@@ -62,7 +68,7 @@ MODULE_FLAGS := W=1
 all: module userspace selftests
 
 help:
-	@sed -n '3,13s/^# \{0,1\}//p' Makefile
+	@sed -n '3,17s/^# \{0,1\}//p' Makefile
 
 # Kbuild writes objects next to their sources: give each series a tree of
 # links to the sources, so the two builds never share an object file.
@@ -92,7 +98,7 @@ sparse: $(BUILD)/Kbuild
 	@cp -rsf $(TOP)/module $(BUILD)/
 	@# Not silent (make -s): the CHECK lines are counted.
 	@set -o pipefail; MAKEFLAGS= $(SPARSE_KBUILD) M=$(BUILD) C=2 CF='-Wsparse-error' \
-		modules 2>&1 | tee $(BUILD)/sparse.log
+		$(if $(CHECK),CHECK=$(CHECK)) modules 2>&1 | tee $(BUILD)/sparse.log
 	@! grep 'not available or not up to date' $(BUILD)/sparse.log >&2 || \
 		{ echo "make: sparse did not run for $(KVER)" >&2; exit 1; }
 	@n=$$(grep -c '^ *CHECK ' $(BUILD)/sparse.log); want=$(words $(wildcard module/*.c)); \
@@ -128,7 +134,8 @@ $(TOP)/build/lockbench: scripts/bench/lockbench.c
 	@mkdir -p $(TOP)/build
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
 
-bench: deps-series module $(TOP)/build/faultbench $(TOP)/build/lockbench
+bench: deps-series $(TOP)/build/faultbench $(TOP)/build/lockbench
+	$(MAKE) KVER=$(KVER) module
 	scripts/bench/run
 	$(MAKE) -C userspace bench
 
