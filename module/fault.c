@@ -321,25 +321,49 @@ static struct ct_hook ct_fault_hooks[CT_NR_FAULT_HOOKS] = {
 				     ct_hmf_return, sizeof(struct ct_fault)),
 };
 
+#define CT_COW_COLUMNS	(BIT(COWTRACE_COW_COPY) | BIT(COWTRACE_COW_COPY_ANON) |	\
+			 BIT(COWTRACE_COW_COPY_FILE) | BIT(COWTRACE_COW_ZERO))
+#define CT_KIND_COLUMNS	(CT_COW_COLUMNS | BIT(COWTRACE_COW_REUSE) |		\
+			 BIT(COWTRACE_FAULT_ANON) | BIT(COWTRACE_FAULT_FILE) |	\
+			 BIT(COWTRACE_FAULT_SWAP) | BIT(COWTRACE_THP_ANON) |	\
+			 BIT(COWTRACE_THP_REUSE) | BIT(COWTRACE_WP_SHARED) |	\
+			 BIT(COWTRACE_FAULT_OTHER))
+
+/*
+ * The columns a missing hook makes wrong: those of the kind its marker
+ * decides, and those that ct_fault_kind() then falls back to. Without
+ * do_wp_page a write-protect fault is taken by its VMA's kind; without
+ * wp_page_reuse a reuse is "other"; without the new-anon rmap a copy is
+ * "other" and a private file write "file"; without do_swap_page swap-ins
+ * and migration waits are taken by what comes next; without a huge-page
+ * handler its faults are "anon"; without the bracket nothing is classified
+ * (and unclassified, which needs only the kernel's count, stays right).
+ */
+static const u32 ct_fault_hook_columns[CT_NR_FAULT_HOOKS] = {
+	[CT_HOOK_WP] = CT_COW_COLUMNS | BIT(COWTRACE_COW_REUSE) |
+		       BIT(COWTRACE_WP_SHARED) | BIT(COWTRACE_FAULT_ANON) |
+		       BIT(COWTRACE_FAULT_FILE) | BIT(COWTRACE_FAULT_OTHER),
+	[CT_HOOK_REUSE] = BIT(COWTRACE_COW_REUSE) | BIT(COWTRACE_FAULT_OTHER),
+	[CT_HOOK_NEW_ANON] = CT_COW_COLUMNS | BIT(COWTRACE_FAULT_FILE) |
+			     BIT(COWTRACE_FAULT_OTHER),
+	[CT_HOOK_SWAP] = CT_KIND_COLUMNS & ~(BIT(COWTRACE_THP_ANON) |
+					     BIT(COWTRACE_THP_REUSE)),
+	[CT_HOOK_THP_ANON] = BIT(COWTRACE_THP_ANON) | BIT(COWTRACE_FAULT_ANON),
+	[CT_HOOK_THP_WP] = BIT(COWTRACE_THP_REUSE) | BIT(COWTRACE_FAULT_ANON),
+	[CT_HOOK_HMF] = CT_KIND_COLUMNS,
+};
+
 /* Which columns are right given what attached: shown as "-" otherwise. */
 u32 ct_counter_valid;
 
 static void ct_fault_set_valid(void)
 {
-	u32 kinds = BIT(COWTRACE_COW_COPY) | BIT(COWTRACE_COW_REUSE) | BIT(COWTRACE_COW_ZERO) |
-		    BIT(COWTRACE_FAULT_ANON) | BIT(COWTRACE_FAULT_FILE) |
-		    BIT(COWTRACE_FAULT_SWAP) | BIT(COWTRACE_COW_COPY_ANON) |
-		    BIT(COWTRACE_COW_COPY_FILE) | BIT(COWTRACE_THP_ANON) |
-		    BIT(COWTRACE_THP_REUSE) | BIT(COWTRACE_WP_SHARED) |
-		    BIT(COWTRACE_FAULT_OTHER) | BIT(COWTRACE_UNCLASSIFIED);
 	unsigned int i;
 
-	ct_counter_valid = BIT(COWTRACE_FORKS) | BIT(COWTRACE_THREADS) | BIT(COWTRACE_EXECS) |
-			   BIT(COWTRACE_FAULTS) | BIT(COWTRACE_FAULT_MAJOR);
+	ct_counter_valid = GENMASK(COWTRACE_NR_COUNTERS - 1, 0);
 	for (i = 0; i < CT_NR_FAULT_HOOKS; i++)
 		if (!ct_fault_hooks[i].attached)
-			return;
-	ct_counter_valid |= kinds;
+			ct_counter_valid &= ~ct_fault_hook_columns[i];
 }
 
 void ct_fault_show_hooks(struct seq_file *m)

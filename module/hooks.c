@@ -76,6 +76,19 @@ static void ct_detach_one(struct ct_hook *h)
 	h->attached = NULL;
 }
 
+/* Why a hook is not attached, in words for dmesg and the stats view. */
+static const char *ct_hook_why(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "not in this kernel";
+	case -ECANCELED:
+		return "left out: skip_hooks names it";
+	default:
+		return "refused by the kernel";
+	}
+}
+
 /*
  * Attach every hook. One that cannot attach is reported and left out,
  * unless it is required: then the others are detached and the error
@@ -88,15 +101,19 @@ int ct_hooks_attach(struct ct_hook *hooks, unsigned int n)
 
 	for (i = 0; i < n; i++) {
 		h = &hooks[i];
-		if (h->type == CT_HOOK_TRACEPOINT)
+		if (ct_hook_skipped(h->names[0]))
+			h->err = -ECANCELED;
+		else if (h->type == CT_HOOK_TRACEPOINT)
 			h->err = ct_attach_tracepoint(h);
 		else
 			h->err = ct_attach_probe(h);
 		if (!h->err)
 			continue;
-		pr_warn("cannot attach to %s (%s): error %d\n", h->names[0],
+		pr_warn("cannot attach to %s (%s): %s (error %d)%s\n",
+			h->names[0],
 			h->type == CT_HOOK_TRACEPOINT ? "tracepoint" : "kprobe",
-			h->err);
+			ct_hook_why(h->err), h->err,
+			h->required ? "; cannot load without it" : "");
 		if (h->required) {
 			ct_hooks_detach(hooks, i);
 			return h->err;
@@ -128,7 +145,8 @@ void ct_hooks_show(struct seq_file *m, const struct ct_hook *hooks,
 		h = &hooks[i];
 		seq_printf(m, "hook %s %s ", types[h->type], h->names[0]);
 		if (!h->attached) {
-			seq_printf(m, "unavailable error %d\n", h->err);
+			seq_printf(m, "unavailable error %d (%s)\n", h->err,
+				   ct_hook_why(h->err));
 			continue;
 		}
 		seq_printf(m, "attached %s", h->attached);

@@ -57,6 +57,9 @@ struct ct_hook {
 #define CT_EXIT_PROTO	void *data, struct task_struct *task
 #endif
 
+/* The skip_hooks parameter: hooks left out as if the kernel lacked them. */
+bool ct_hook_skipped(const char *name);
+
 int ct_hooks_attach(struct ct_hook *hooks, unsigned int n);
 void ct_hooks_detach(struct ct_hook *hooks, unsigned int n);
 void ct_hooks_show(struct seq_file *m, const struct ct_hook *hooks,

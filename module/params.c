@@ -4,9 +4,11 @@
  */
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
+#include <linux/string.h>
 #include <linux/stringify.h>
 #include <linux/sysfs.h>
 
+#include "hooks.h"
 #include "task.h"
 
 static int ct_max_exited_set(const char *val, const struct kernel_param *kp)
@@ -34,3 +36,28 @@ MODULE_PARM_DESC(max_exited,
 		 "Rows of exited tasks kept (at most "
 		 __stringify(CT_MAX_EXITED_LIMIT)
 		 "); past this the oldest is evicted");
+
+/*
+ * For testing how the views degrade on a kernel that lacks a probed
+ * function or a tracepoint: the hooks named here are not attached, and
+ * everything goes on as if they did not exist. Read at load only.
+ */
+static char *skip_hooks;
+module_param(skip_hooks, charp, 0444);
+MODULE_PARM_DESC(skip_hooks,
+		 "Comma-separated hooks (as the stats view names them) not to attach, for testing");
+
+bool ct_hook_skipped(const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = skip_hooks;
+
+	while (p && *p) {
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
+}
