@@ -4,6 +4,7 @@
  * root, and for anyone else only the tasks they could inspect: the same
  * user, dumpable while alive.
  */
+#include <dirent.h>
 #include <grp.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -15,8 +16,49 @@
 #include "tasks_view.h"
 
 #define PROC_FILE	"/proc/cowtrace"
-#define NOBODY		65534
 #define MAX_PIDS	4096
+
+/*
+ * The unprivileged reader's uid and gid: one that no task has. Not
+ * "nobody": a real system runs services as nobody, and their rows are
+ * for a reader of that uid to see.
+ */
+static unsigned int unprivileged;
+
+/* Whether a live task has @id as one of its uids. */
+static bool uid_in_use(unsigned int id)
+{
+	unsigned int r, e, s, f;
+	char path[300], line[256];
+	struct dirent *d;
+	bool used = false;
+	DIR *proc = opendir("/proc");
+	FILE *st;
+
+	while (proc && !used && (d = readdir(proc))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", d->d_name);
+		st = fopen(path, "r");
+		while (st && fgets(line, sizeof(line), st))
+			if (sscanf(line, "Uid: %u %u %u %u", &r, &e, &s, &f) == 4)
+				used = r == id || e == id || s == id || f == id;
+		if (st)
+			fclose(st);
+	}
+	if (proc)
+		closedir(proc);
+	return used;
+}
+
+static unsigned int unused_uid(void)
+{
+	unsigned int id = 200000 + getpid() % 100000;
+
+	while (uid_in_use(id))
+		id++;
+	return id;
+}
 
 /* The pids of a table's rows, in order; how many, or -1. */
 static int row_pids(const char *path, int *pids, int max)
@@ -69,7 +111,7 @@ static void exit_now(void)
 }
 
 /*
- * What a reader that became "nobody" sees: results[0] rows in all,
+ * What an unprivileged reader (a uid of its own) sees: results[0] rows in all,
  * results[1] whether it sees itself, results[2] its exited child,
  * results[3] rows again once it made itself undumpable, results[4] whether
  * it still sees its child, results[5] errno opening the debugfs view.
@@ -80,7 +122,7 @@ static void unprivileged_reader(int *results)
 	pid_t child;
 	int fd;
 
-	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+	if (setgroups(0, NULL) || setgid(unprivileged) || setuid(unprivileged))
 		_exit(10);
 	/* Changing uid made us undumpable, as the kernel does. */
 	prctl(PR_SET_DUMPABLE, 1);
@@ -151,17 +193,17 @@ static int fd_row_pids(int fd, int *pids, int max)
 }
 
 /*
- * A descriptor opened by "nobody" and read by root shows what nobody may
+ * A descriptor opened unprivileged and read by root shows what the opener may
  * see, as /proc does: the opener's credentials decide, not the reader's.
  * Returns through the exit status: 0 root's row hidden, 1 shown, 2+ error.
  */
-static int opened_as_nobody_read_as_root(pid_t root_task)
+static int opened_unprivileged_read_as_root(pid_t root_task)
 {
 	static int pids[MAX_PIDS];
 	int fd, n;
 
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, 0) ||
-	    setresuid(NOBODY, NOBODY, 0))
+	if (setgroups(0, NULL) || setresgid(unprivileged, unprivileged, 0) ||
+	    setresuid(unprivileged, unprivileged, 0))
 		return 2;
 	fd = open(PROC_FILE, O_RDONLY);
 	if (fd < 0)
@@ -183,20 +225,20 @@ TEST(the_opener_not_the_reader_decides)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		_exit(opened_as_nobody_read_as_root(getppid()));
+		_exit(opened_unprivileged_read_as_root(getppid()));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) {
 		TH_LOG("root's test process %s", WEXITSTATUS(status) == 1 ?
-		       "was shown to a descriptor nobody opened" : "(setup failed)");
+		       "was shown to a descriptor opened unprivileged" : "(setup failed)");
 	}
 }
 
 /*
  * In a pid namespace of its own with its own /proc, a reader sees the
  * tasks of that namespace only, numbered as they are there: itself as 1,
- * its exited child as 2; and once it is nobody, only itself. Results:
- * rows and both pids as root, then rows and the pid as nobody.
+ * its exited child as 2; and once unprivileged, only itself. Results:
+ * rows and both pids as root, then rows and the pid unprivileged.
  */
 static void own_namespace_reader(int *results)
 {
@@ -213,7 +255,7 @@ static void own_namespace_reader(int *results)
 	results[0] = row_pids(PROC_FILE, pids, MAX_PIDS);
 	results[1] = results[0] > 0 ? pids[0] : -1;
 	results[2] = results[0] > 1 ? pids[1] : -1;
-	if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+	if (setgroups(0, NULL) || setgid(unprivileged) || setuid(unprivileged))
 		_exit(11);
 	prctl(PR_SET_DUMPABLE, 1);
 	results[3] = row_pids(PROC_FILE, pids, MAX_PIDS);
@@ -252,5 +294,6 @@ TEST(a_pid_namespace_sees_its_own_tasks_by_its_own_numbers)
 
 int main(int argc, char **argv)
 {
+	unprivileged = unused_uid();
 	return cowtrace_test_main(argc, argv);
 }
