@@ -12,6 +12,9 @@
 #   make bench             fault and lock-contention cost: none, cowtrace, bpftrace/perf
 #   make style / sparse    checkpatch --strict / sparse over the module
 #   make deps              install what is missing (scripts/setup)
+#   make install           cowtrace.ko into /lib/modules/RELEASE/updates, and userspace
+#   make dkms-install      the module's source to DKMS, built for every kernel
+#   make dkms-remove       and out again
 #
 # Each series builds in build/SERIES/ (a KDIR in build/kdir-RELEASE/), so all
 # can be built side by side.
@@ -63,12 +66,12 @@ STYLE_SOURCES = $(MODULE_SOURCES) $(wildcard selftests/*.[ch] selftests/testmod/
 MODULE_FLAGS := W=1
 
 .PHONY: all module userspace selftests testmod check demo bench style sparse deps deps-series \
-	install clean help
+	install dkms-source dkms-install dkms-remove clean help
 
 all: module userspace selftests
 
 help:
-	@sed -n '3,17s/^# \{0,1\}//p' Makefile
+	@sed -n '3,20s/^# \{0,1\}//p' Makefile
 
 # Kbuild writes objects next to their sources: give each series a tree of
 # links to the sources, so the two builds never share an object file.
@@ -139,9 +142,38 @@ bench: deps-series $(TOP)/build/faultbench $(TOP)/build/lockbench
 	scripts/bench/run
 	$(MAKE) -C userspace bench
 
+# The release the module is built for: a series' ABI, or KDIR's.
+KREL ?= $(shell scripts/setup --abi $(KVER))
+MODDIR = $(DESTDIR)/lib/modules/$(KREL)/updates
+
+# Copied and indexed for that kernel only (a staging DESTDIR is not
+# indexed: packaging does that); nothing signed.
 install: module
-	$(KBUILD) M=$(BUILD) modules_install
+	install -D -m 0644 $(BUILD)/cowtrace.ko $(MODDIR)/cowtrace.ko
+	$(if $(DESTDIR),,depmod $(KREL))
+	@echo "make: cowtrace.ko is not signed; with Secure Boot on, use make dkms-install:" \
+		"DKMS signs what it builds with its MOK key (enroll it once: mokutil --import)"
 	$(MAKE) -C userspace install
+
+# DKMS keeps cowtrace.ko built for every kernel with headers, now and after
+# kernel upgrades: the module's source goes to /usr/src/cowtrace-VERSION.
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC = $(DESTDIR)/usr/src/cowtrace-$(DKMS_VERSION)
+
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)/module/uapi
+	install -m 0644 Kbuild dkms.conf $(DKMS_SRC)/
+	install -m 0644 module/*.c module/*.h $(DKMS_SRC)/module/
+	install -m 0644 module/uapi/*.h $(DKMS_SRC)/module/uapi/
+
+dkms-install: dkms-source
+	dkms add cowtrace/$(DKMS_VERSION)
+	dkms install cowtrace/$(DKMS_VERSION)
+
+dkms-remove:
+	dkms remove cowtrace/$(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 clean:
 	rm -rf build
