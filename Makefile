@@ -15,6 +15,7 @@
 #   make install           cowtrace.ko into /lib/modules/RELEASE/updates, and userspace
 #   make dkms-install      the module's source to DKMS, built for every kernel
 #   make dkms-remove       and out again
+#   make deb               Debian packages cowtrace-dkms and cowlab (in build/deb/)
 #
 # Each series builds in build/SERIES/ (a KDIR in build/kdir-RELEASE/), so all
 # can be built side by side.
@@ -66,12 +67,12 @@ STYLE_SOURCES = $(MODULE_SOURCES) $(wildcard selftests/*.[ch] selftests/testmod/
 MODULE_FLAGS := W=1
 
 .PHONY: all module userspace selftests testmod check demo bench style sparse deps deps-series \
-	install dkms-source dkms-install dkms-remove clean help
+	install dkms-source dkms-install dkms-remove deb clean help
 
 all: module userspace selftests
 
 help:
-	@sed -n '3,20s/^# \{0,1\}//p' Makefile
+	@sed -n '3,21s/^# \{0,1\}//p' Makefile
 
 # Kbuild writes objects next to their sources: give each series a tree of
 # links to the sources, so the two builds never share an object file.
@@ -174,6 +175,16 @@ dkms-install: dkms-source
 dkms-remove:
 	dkms remove cowtrace/$(DKMS_VERSION) --all
 	rm -rf $(DKMS_SRC)
+
+# Debian packages, built with Debian's tools from a copy of the tracked
+# files (nothing of build/ goes in), then checked with lintian.
+DEB_DIR := $(TOP)/build/deb
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/cowtrace-$(DKMS_VERSION)
+	git ls-files -z | xargs -0 cp --parents -t $(DEB_DIR)/cowtrace-$(DKMS_VERSION)
+	cd $(DEB_DIR)/cowtrace-$(DKMS_VERSION) && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error,warning $(DEB_DIR)/cowtrace_*.changes
 
 clean:
 	rm -rf build
