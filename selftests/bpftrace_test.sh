@@ -9,7 +9,9 @@
 set -u
 
 here=$(dirname "$(readlink -f "$0")")
-script=$here/../scripts/bpftrace/cowtrace.bt
+# Beside the test where 'make install' put it, else in the tree.
+script=$here/cowtrace.bt
+[ -f "$script" ] || script=$here/../scripts/bpftrace/cowtrace.bt
 helper=$here/fault_exec_helper
 tasks=/sys/kernel/debug/cowtrace/tasks
 name=fault_exec_help

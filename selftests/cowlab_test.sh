@@ -12,7 +12,9 @@ set -u
 
 here=$(dirname "$(readlink -f "$0")")
 # $COWLAB: another build to test (e.g. an older one, to see a case fail)
-cowlab=${COWLAB:-$here/../userspace/cowlab/cowlab}
+# Beside the test where 'make install' put it, else in the tree.
+cowlab=${COWLAB:-$here/cowlab}
+[ -n "${COWLAB:-}" ] || [ -x "$cowlab" ] || cowlab=$here/../userspace/cowlab/cowlab
 # shellcheck source=selftests/ktap.sh
 . "$here/ktap.sh"
 tmp=

@@ -83,30 +83,45 @@ static inline long long cowtrace_stat(const char *key)
 }
 
 /*
- * The modules the tests load, from $CT_TESTMOD_DIR (make check sets it to
- * the series' build of selftests/testmod).
+ * The modules the tests load: from $CT_TESTMOD_DIR (make check sets it to
+ * the series' build of selftests/testmod), else from testmod/ beside the
+ * test program (where 'make install' puts them).
  */
-static inline bool cowtrace_have_testmod(const char *name)
+static inline void cowtrace_testmod_path(const char *name, char *path,
+					 size_t size)
 {
 	const char *dir = getenv("CT_TESTMOD_DIR");
+	char exe[256];
+	ssize_t n;
+
+	if (dir) {
+		snprintf(path, size, "%s/%s.ko", dir, name);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	if (strrchr(exe, '/'))
+		*strrchr(exe, '/') = '\0';
+	snprintf(path, size, "%s/testmod/%s.ko", exe, name);
+}
+
+static inline bool cowtrace_have_testmod(const char *name)
+{
 	char path[512];
 
-	if (!dir)
-		return false;
-	snprintf(path, sizeof(path), "%s/%s.ko", dir, name);
+	cowtrace_testmod_path(name, path, sizeof(path));
 	return !access(path, R_OK);
 }
 
 /* Load (or unload) test module @name; 0 or -errno. */
 static inline int cowtrace_testmod(const char *name, bool load)
 {
-	const char *dir = getenv("CT_TESTMOD_DIR");
 	char path[512];
 	int fd, ret;
 
 	if (!load)
 		return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
-	snprintf(path, sizeof(path), "%s/%s.ko", dir ? dir : ".", name);
+	cowtrace_testmod_path(name, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -365,7 +365,7 @@ TEST_F(kthreads, a_new_kthread_appears_and_goes)
 	struct kt_row *r;
 
 	if (!cowtrace_have_testmod("ct_kthread"))
-		SKIP(return, "no ct_kthread.ko in $CT_TESTMOD_DIR");
+		SKIP(return, "no ct_kthread.ko in $CT_TESTMOD_DIR or testmod/");
 	ASSERT_EQ(0, read_view(v));
 	for (i = 0; i < v->n; i++)
 		ASSERT_STRNE(TEST_THREAD, v->row[i].name);
@@ -408,7 +408,7 @@ TEST_F(kthreads, reads_while_threads_come_and_go)
 	pid_t reader;
 
 	if (!cowtrace_have_testmod("ct_kthread"))
-		SKIP(return, "no ct_kthread.ko in $CT_TESTMOD_DIR");
+		SKIP(return, "no ct_kthread.ko in $CT_TESTMOD_DIR or testmod/");
 	reader = fork();
 	ASSERT_LE(0, reader);
 	if (reader == 0) {

@@ -648,7 +648,7 @@ TEST(call_sites_in_an_unloaded_module_are_never_misnamed)
 	int i;
 
 	if (!cowtrace_have_testmod("ct_contend"))
-		SKIP(return, "no ct_contend.ko in $CT_TESTMOD_DIR");
+		SKIP(return, "no ct_contend.ko in $CT_TESTMOD_DIR or testmod/");
 	ASSERT_EQ(0, cowtrace_write_file(CONTROL, "locks reset"));
 	ASSERT_EQ(0, cowtrace_testmod("ct_contend", true));
 	/* Enough of its waits to stand out from anything after the unload. */
