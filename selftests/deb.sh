@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The Debian packages, as a user meets them: 'make deb' builds cowtrace-dkms
-# and cowlab with Debian's tools and lintian finds nothing; apt installs
-# both into a Debian trixie userland that has the backports kernel's headers
-# (a throwaway overlay over that series' build root), where DKMS builds the
-# module for that kernel; the module it built loads in the VM booting that
-# kernel, and the packaged cowlab reads it.
+# and cowlab with Debian's tools and lintian finds nothing; then a guest
+# booting the backports kernel into a Debian trixie userland (vm-run
+# --debian) installs both with apt, DKMS builds the module there for the
+# guest's own kernel, modprobe loads it, the packaged cowlab reads it, and
+# purging the packages removes it all (selftests/deb_guest.sh does the
+# guest's part).
 #
 # Usage: selftests/deb.sh   (as root, after scripts/setup). KTAP output.
 
@@ -15,16 +16,12 @@ set -u
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=selftests/ktap.sh
 . "$top/selftests/ktap.sh"
-# shellcheck source=scripts/lib.sh
-. "$top/scripts/lib.sh"
 [ "$(id -u)" = 0 ] || skip "must run as root"
 series=backports
 abi=$("$top/scripts/setup" --abi "$series") || skip "series $series is not set up"
-root=$(ct_suite_root "$(ct_series_root "$series")")
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 tmp=$(mktemp -d /tmp/deb-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/upper" "$tmp/work" "$tmp/merged" "$tmp/debs" "$tmp/out"
 
 run()
 {
@@ -34,49 +31,47 @@ run()
 	echo "$rc"
 }
 
-# In the overlay, as root of a Debian system: install the packages, then
-# hand out what DKMS built for the kernel.
-in_debian()
+# What the guest found for NAME (deb_guest.sh's "NAME<TAB>VALUE" lines).
+fact()
 {
-	# shellcheck disable=SC2016 # expanded by the inner shell
-	unshare -m -- /bin/sh -euc '
-		tmp=$1 root=$2
-		mount -t overlay overlay -o "lowerdir=$root,upperdir=$tmp/upper,workdir=$tmp/work" "$tmp/merged"
-		mount -t proc proc "$tmp/merged/proc"
-		mount --rbind /dev "$tmp/merged/dev"
-		mkdir -p "$tmp/merged/debs" "$tmp/merged/out"
-		mount --bind "$tmp/debs" "$tmp/merged/debs"
-		mount --bind "$tmp/out" "$tmp/merged/out"
-		shift 2
-		exec chroot "$tmp/merged" /bin/sh -c "$1"
-	' deb-test "$tmp" "$root" "$1"
+	awk -F'\t' -v k="$1" '$1 == k { print substr($0, length(k) + 2) }' "$tmp/facts"
+}
+
+# cowlab's JSON document from the guest, queried.
+fork_json()
+{
+	fact fork_json | jq -r "$1" 2>/dev/null
 }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..16"
 ok "make deb builds both packages, lintian clean" 0 "$(run make -s -C "$top" deb)"
-cp "$top"/build/deb/cowtrace-dkms_"$version"_all.deb \
-	"$top"/build/deb/cowlab_"$version"_amd64.deb "$tmp/debs/"
-ok "apt installs them on Debian trixie" 0 \
-	"$(run in_debian 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /debs/*.deb')"
-ok "DKMS built and installed the module for $abi" \
-	"cowtrace/$version, $abi, x86_64: installed" \
-	"$(in_debian 'dkms status cowtrace' 2>/dev/null | sed 's/ (.*)//')"
-in_debian "find /lib/modules/$abi/updates/dkms -name 'cowtrace.ko*' -exec cp {} /out/ \\;" 2>/dev/null
-for f in "$tmp"/out/cowtrace.ko*; do
-	case "$f" in
-	*.xz) xz -dc "$f" >"$tmp/cowtrace.ko" ;;
-	*.zst) zstd -qdc "$f" >"$tmp/cowtrace.ko" ;;
-	*) cp "$f" "$tmp/cowtrace.ko" ;;
-	esac
-done
-dpkg-deb -x "$tmp/debs/cowlab_${version}_amd64.deb" "$tmp/cowlab"
-ok "the module DKMS built loads on $series" "$version" \
-	"$(cd "$top" && scripts/vm-run --kernel "$series" --module "$tmp/cowtrace.ko" -- \
-		cat /sys/module/cowtrace/version 2>/dev/null | tr -d '\r')"
-ok "and the packaged cowlab reads it" 0 \
-	"$(cd "$top" && run scripts/vm-run --kernel "$series" --module "$tmp/cowtrace.ko" -- \
-		"$tmp/cowlab/usr/bin/cowlab" stats)"
+dpkg-deb -x "$top/build/deb/cowlab_${version}_amd64.deb" "$tmp/cowlab"
 ok "the packaged man page renders" 0 "$(run man -l "$tmp/cowlab/usr/share/man/man1/cowlab.1.gz")"
+
+rc=0
+(cd "$top" && scripts/vm-run --kernel "$series" \
+	--debian --no-module --timeout 1800 -- \
+	selftests/deb_guest.sh "$top/build/deb" "$version") >"$tmp/facts" 2>"$tmp/guest" || rc=$?
+ok "the trixie guest on $series ran to its end" 0 "$rc"
+ok "apt installs both packages" 0 "$(fact install)"
+ok "DKMS built and installed the module for $abi" \
+	"cowtrace/$version, $abi, x86_64: installed" "$(fact dkms_status)"
+ok "modinfo finds it where DKMS installs" \
+	"/lib/modules/$abi/updates/dkms/cowtrace.ko.xz" "$(fact module_path)"
+ok "modprobe cowtrace loads it" 0 "$(fact modprobe)"
+ok "the loaded module is the packaged version" "$version" "$(fact loaded_version)"
+ok "cowlab on PATH is the packaged one" /usr/bin/cowlab "$(fact cowlab_path)"
+ok "cowlab fork reads the module's counters" true "$(fork_json .kernel_counters.available)"
+ok "and counts the child's 512 copies exactly" 512 "$(fork_json '.writes[0].cow_copy')"
+ok "the package holds the man page" 1 "$(fact man_page)"
+ok "modprobe -r unloads it" 0 "$(fact unload)"
+ok "apt purges both packages" 0 "$(fact purge)"
+ok "DKMS forgets the module" "" "$(fact dkms_after_purge)"
+ok "and no cowtrace.ko is left for the kernel" 0 "$(fact module_after_purge)"
+if [ "$failed" != 0 ]; then
+	echo "# what the guest printed:"
+	sed 's/^\([^#]\)/# \1/' "$tmp/guest"
+fi
 echo "# $((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]

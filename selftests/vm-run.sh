@@ -3,11 +3,13 @@
 #
 # Tests of scripts/vm-run itself, run on the host: exit statuses carried back,
 # stdout and stderr kept apart, a checkout under /tmp visible in the guest,
-# a hung guest killed, and a kernel that warns or oopses, or a module that
-# will not load, failing the run even when the command succeeded.
+# a hung guest killed, a kernel that warns or oopses, or a module that will
+# not load, failing the run even when the command succeeded; and --debian's
+# guest: a trixie userland, writable, gone after the run.
 #
-# Usage: selftests/vm-run.sh [SERIES]   (needs 'make KVER=SERIES' and the
-# other series' module built, for the wrong-kernel case). KTAP output.
+# Usage: selftests/vm-run.sh [SERIES]   (as root, after scripts/setup; needs
+# 'make KVER=SERIES' and the other series' module built, for the wrong-kernel
+# case). KTAP output.
 
 set -u
 
@@ -75,7 +77,7 @@ expect_grep()
 }
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..21"
 echo "# vm-run on kernel $series"
 
 vm "bad option is a usage error" 2 --bogus
@@ -112,6 +114,26 @@ vm "an oops fails the run" 120 --module "$crash" --timeout 120 -- \
 vm "a module that does not load fails the run" 121 \
 	--module "$top/build/$other/cowtrace.ko" -- true
 expect_grep "and the loader's error is printed" "$tmp/err" 'insmod|Exec format|Invalid'
+
+vm "--debian on a series without a Debian userland is a usage error" 2 \
+	--debian --no-module -- true
+# shellcheck disable=SC2016 # expanded in the guest
+vm "--debian boots the backports kernel into a trixie userland" 0 \
+	--kernel backports --debian --no-module -- sh -c '
+		. /etc/os-release; echo "$VERSION_CODENAME $(uname -r)"
+		echo written >/etc/ct-mark && cat /etc/ct-mark
+		touch "$1/ct-mark" 2>/dev/null || echo "checkout read-only"
+		modprobe zram && echo "zram from the guest kernel"' sh "$top"
+expect_text "writable, the checkout read-only, the kernel's modules in place" "$tmp/out" \
+	"trixie $("$top/scripts/setup" --abi backports)
+written
+checkout read-only
+zram from the guest kernel"
+# shellcheck source=scripts/lib.sh
+. "$top/scripts/lib.sh"
+leftovers=$(find "$(ct_suite_root trixie)/etc/ct-mark" "$top/ct-mark" 2>/dev/null | wc -l)
+leftovers=$((leftovers + $(findmnt -rn -o TARGET | grep -c /cowtrace-vm)))
+check "and nothing of it is left: no file, no mount" 0 "$leftovers"
 
 echo "# $((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]
