@@ -4,8 +4,9 @@
 #
 #   make [KVER=SERIES]     cowtrace.ko for a kernel series, and userspace: 6.1, 6.12,
 #                          backports (trixie-backports), sid, debug (Debian's 6.12
-#                          built with KASAN, lockdep, kmemleak); without KVER, the
-#                          running kernel's if its headers are installed, else 6.1
+#                          built with KASAN, lockdep, kmemleak), kcsan (with KCSAN);
+#                          without KVER, the running kernel's if its headers are
+#                          installed, else 6.1
 #   make KDIR=DIR          cowtrace.ko for the kernel tree or headers in DIR
 #   make check             everything, on every series, in the test VM
 #   make demo              boot the VM, load the module, show its views
@@ -20,7 +21,7 @@
 # Each series builds in build/SERIES/ (a KDIR in build/kdir-RELEASE/), so all
 # can be built side by side.
 
-SERIES := 6.1 6.12 backports sid debug
+SERIES := 6.1 6.12 backports sid debug kcsan
 COWTRACE_CACHE ?= /var/cache/cowtrace
 KSFT_DIR ?= $(COWTRACE_CACHE)/ksft/tools/testing/selftests
 CHECKPATCH ?= $(COWTRACE_CACHE)/ksft/scripts/checkpatch.pl
@@ -72,7 +73,7 @@ MODULE_FLAGS := W=1
 all: module userspace selftests
 
 help:
-	@sed -n '3,21s/^# \{0,1\}//p' Makefile
+	@sed -n '3,22s/^# \{0,1\}//p' Makefile
 
 # Kbuild writes objects next to their sources: give each series a tree of
 # links to the sources, so the two builds never share an object file.

@@ -9,11 +9,13 @@
 # runs and never written down anywhere in the tree. The newer two need a
 # newer compiler and glibc than Debian 12 has: their headers live in a
 # build root of their suite (scripts/suite-root), where their modules build.
-# The "debug" series is Debian's 6.12 source built here with the sanitizers
-# (scripts/debug-kernel), named by the hash of what it is built from.
+# The "debug" series is Debian's 6.12 source built here with the sanitizers,
+# the "kcsan" one the same with the data-race detector (scripts/debug-kernel),
+# each named by the hash of what it is built from.
 
 CT_SERIES_STOCK="6.1 6.12 backports sid"
-CT_SERIES_ALL="$CT_SERIES_STOCK debug"
+CT_SERIES_BUILT="debug kcsan"
+CT_SERIES_ALL="$CT_SERIES_STOCK $CT_SERIES_BUILT"
 CT_CACHE=${COWTRACE_CACHE:-/var/cache/cowtrace}
 # The selftest harness, lib.mk and checkpatch.pl are userspace tools that do
 # not depend on the running kernel: one source tree serves every series.
@@ -29,7 +31,7 @@ ct_die()
 ct_check_series()
 {
 	case "$1" in
-	6.1 | 6.12 | backports | sid | debug) ;;
+	6.1 | 6.12 | backports | sid | debug | kcsan) ;;
 	*) ct_die "unknown kernel series '$1' (expected one of: $CT_SERIES_ALL)" ;;
 	esac
 }
@@ -91,24 +93,26 @@ ct_abi()
 
 # Where modules for a series are built against: Debian's headers package
 # (in the series' build root for the newer ones: there, the path inside it),
-# or the debug kernel's own build tree.
+# or a sanitizer kernel's own build tree.
 ct_kdir()
 {
 	local abi
 
 	abi=$(ct_abi "$1")
 	case "$1" in
-	debug) echo "$CT_CACHE/kernels/$abi/build" ;;
+	debug | kcsan) echo "$CT_CACHE/kernels/$abi/build" ;;
 	*) echo "/usr/src/linux-headers-$abi" ;;
 	esac
 }
 
-# A sanitizer kernel runs the same tests 10 to 20 times slower: test
-# programs scale their own time limits by this.
+# A sanitizer kernel runs the same tests 10 to 20 times slower (KASAN with
+# lockdep) or a few times (KCSAN): test programs scale their own time
+# limits by this.
 ct_timeout_scale()
 {
 	case "$1" in
 	debug) echo 10 ;;
+	kcsan) echo 5 ;;
 	*) echo 1 ;;
 	esac
 }

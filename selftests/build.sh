@@ -38,7 +38,7 @@ echo "1..10"
 
 ok "make KVER=6.2 is refused" 2 "$(mk KVER=6.2 module)"
 ok "and the message lists the series" yes \
-	"$(has 'the series are 6.1 6.12 backports sid debug')"
+	"$(has 'the series are 6.1 6.12 backports sid debug kcsan')"
 # shellcheck disable=SC2016 # the literal text
 ok "and says how to build for the running kernel" yes \
 	"$(has 'make KDIR=/lib/modules/$(uname -r)/build')"
