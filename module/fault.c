@@ -29,6 +29,7 @@
 #include "cowtrace.h"
 #include "hooks.h"
 #include "task.h"
+#include "trace.h"
 
 /* Markers left by the functions a fault went through. */
 #define CT_F_WP		BIT(0)	/* do_wp_page(): write to a write-protected pte */
@@ -47,6 +48,15 @@
 /* The page a write-protect fault found mapped. */
 enum ct_src { CT_SRC_NONE, CT_SRC_ZERO, CT_SRC_ANON, CT_SRC_FILE };
 
+/* Where a fault was, for cowtrace:fault: read at entry if it is enabled. */
+struct ct_fault_site {
+	unsigned long address;
+	unsigned long ip;		/* the user instruction, or 0 */
+	unsigned long ino;		/* the mapped file's, or 0 */
+	unsigned long pgoff;		/* the page's offset in it */
+	dev_t dev;
+};
+
 struct ct_fault {
 	struct ct_fault *outer;
 	struct ct_task *ct;
@@ -54,6 +64,8 @@ struct ct_fault {
 	u8 markers;
 	u8 vma;
 	u8 src;
+	bool traced;			/* site is filled */
+	struct ct_fault_site site;
 };
 
 /* The fault in progress of the current task, if it is tracked. */
@@ -126,6 +138,26 @@ static vm_fault_t ct_fault_ret(struct pt_regs *regs)
 	return (__force vm_fault_t)regs_return_value(regs);
 }
 
+/* handle_mm_fault(vma, address, flags, regs): regs is NULL for GUP. */
+static void ct_fault_site(struct ct_fault_site *site,
+			  struct vm_area_struct *vma, struct pt_regs *regs)
+{
+	struct pt_regs *uregs = (struct pt_regs *)regs_get_kernel_argument(regs, 3);
+	unsigned long address = regs_get_kernel_argument(regs, 1);
+	struct inode *inode;
+
+	site->address = address;
+	site->ip = uregs && user_mode(uregs) ? instruction_pointer(uregs) : 0;
+	site->ino = 0;
+	site->dev = 0;
+	site->pgoff = linear_page_index(vma, address);
+	if (vma->vm_file) {
+		inode = file_inode(vma->vm_file);
+		site->ino = inode->i_ino;
+		site->dev = inode->i_sb->s_dev;
+	}
+}
+
 static int ct_hmf_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct ct_fault *f = (struct ct_fault *)ri->data;
@@ -145,6 +177,9 @@ static int ct_hmf_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	f->markers = 0;
 	f->vma = ct_vma_kind(vma);
 	f->src = CT_SRC_NONE;
+	f->traced = trace_fault_enabled();
+	if (f->traced)
+		ct_fault_site(&f->site, vma, regs);
 	f->outer = ct->fault;
 	ct->fault = f;
 	return 0;
@@ -168,6 +203,11 @@ static int ct_hmf_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (kind == COWTRACE_COW_COPY)
 		ct_count(ct, f->src == CT_SRC_ANON ? COWTRACE_COW_COPY_ANON :
 						    COWTRACE_COW_COPY_FILE);
+	if (f->traced)
+		trace_fault(f->site.address, f->site.ip, ct_counter_names[kind],
+			    kind, f->flags & FAULT_FLAG_WRITE,
+			    ret & VM_FAULT_MAJOR, f->site.dev, f->site.ino,
+			    f->site.pgoff);
 	return 0;
 }
 
