@@ -128,14 +128,23 @@ else
 		tracepoint:cowtrace:fault { @[pid, args->kind] = count(); }' \
 		>"$tmp/bt.out" 2>&1 &
 	bt=$!
-	for _ in $(seq 240); do
+	# bpftrace compiles for a while first: 10 s under emulation, minutes
+	# on a sanitizer kernel. Never signal it before it has attached.
+	for _ in $(seq $((240 * ${COWTRACE_TIMEOUT_SCALE:-1}))); do
 		grep -q '^Tracing' "$tmp/bt.out" && break
 		kill -0 $bt 2>/dev/null || break
 		sleep 0.5
 	done
-	pids=$("$helper" xcheck $pages)
-	kill -INT $bt
+	pids=
+	grep -q '^Tracing' "$tmp/bt.out" && pids=$("$helper" xcheck $pages)
+	kill -INT $bt 2>/dev/null
+	for _ in $(seq 120); do
+		kill -0 $bt 2>/dev/null || break
+		sleep 0.5
+	done
+	kill -KILL $bt 2>/dev/null
 	wait $bt
+	[ -n "$pids" ] || pids="bpftrace-did-not-start x x"
 	# "@[1234, cow_copy]: 100" is 100 events
 	sed -n 's/^@\[\([0-9]*\), \([a-z_]*\)\]: \([0-9]*\)$/\1 \2 \3/p' "$tmp/bt.out" |
 		awk '{ for (i = 0; i < $3; i++) print $1, $2 }' >"$tmp/bpftrace"
