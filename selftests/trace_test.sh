@@ -70,15 +70,20 @@ tmp=$(mktemp -d)
 inst=$tracing/instances/cowtrace_test_$$
 trap 'rmdir "$inst" 2>/dev/null; rm -rf "$tmp"' EXIT
 
+# "PID KIND ADDRESS IP" from the text of a trace buffer (tracefs's "trace",
+# trace-cmd report): "comm-PID [cpu] ... fault: address=A ip=I kind=K ...".
+trace_text_events()
+{
+	sed -n 's/^ *.*-\([0-9][0-9]*\) *\[[0-9]*\] .* fault: *address=\([0-9a-fx]*\) ip=\([0-9a-fx]*\) kind=\([a-z_]*\) .*/\1 \4 \2 \3/p'
+}
+
 # --- tracefs, in an instance of its own: the global buffer is not ours
 mkdir "$inst"
 echo 8192 >"$inst/buffer_size_kb"
 echo 1 >"$inst/events/cowtrace/fault/enable"
 pids=$("$helper" xcheck $pages)
 echo 0 >"$inst/events/cowtrace/fault/enable"
-# "PID KIND ADDRESS IP" from "comm-PID [cpu] ... fault: address=A ip=I kind=K ..."
-sed -n 's/^ *.*-\([0-9][0-9]*\) *\[[0-9]*\] .* fault: address=\([0-9a-fx]*\) ip=\([0-9a-fx]*\) kind=\([a-z_]*\) .*/\1 \4 \2 \3/p' \
-	"$inst/trace" >"$tmp/tracefs"
+trace_text_events <"$inst/trace" >"$tmp/tracefs"
 # "entries-in-buffer/entries-written: 1234/1234": none overwritten.
 written=$(sed -n 's/^# entries-in-buffer\/entries-written: \([0-9]*\)\/\([0-9]*\).*/\1 \2/p' "$inst/trace")
 ok "tracefs: no event lost" "${written#* } ${written#* }" "$written"
@@ -101,9 +106,7 @@ else
 		"$helper" xcheck $pages >"$tmp/pids" 2>"$tmp/tc.err")
 	ok "trace-cmd record ran the workload" 0 "$?"
 	pids=$(grep -E '^[0-9]+ [0-9]+ [0-9]+$' "$tmp/pids")
-	trace-cmd report -i "$tmp/tc.dat" 2>/dev/null |
-		sed -n 's/^ *.*-\([0-9][0-9]*\) *\[[0-9]*\] .* fault: .* kind=\([a-z_]*\) .*/\1 \2/p' \
-		>"$tmp/trace-cmd"
+	trace-cmd report -i "$tmp/tc.dat" 2>/dev/null | trace_text_events >"$tmp/trace-cmd"
 	compare trace-cmd "$tmp/trace-cmd"
 fi
 
