@@ -77,7 +77,7 @@ expect_grep()
 }
 
 echo "TAP version 13"
-echo "1..21"
+echo "1..22"
 echo "# vm-run on kernel $series"
 
 vm "bad option is a usage error" 2 --bogus
@@ -107,6 +107,10 @@ vm "a hung guest is killed at the timeout" 124 --no-module --timeout 20 -- \
 vm "a kernel WARNING fails a successful command" 120 --module "$crash" --timeout 120 -- \
 	sh -c 'echo warn >/sys/kernel/debug/ct_crash'
 expect_grep "and the kernel log is printed" "$tmp/err" 'WARNING:.*ct_crash'
+# A CI page shows a log's tail: the report must be there, not only above.
+tail -n 30 "$tmp/err" >"$tmp/tail"
+expect_grep "and its first report is printed again last" "$tmp/tail" \
+	'WARNING:.*ct_crash'
 
 vm "an oops fails the run" 120 --module "$crash" --timeout 120 -- \
 	sh -c 'echo oops >/sys/kernel/debug/ct_crash'
