@@ -107,8 +107,10 @@ int ct_hooks_attach(struct ct_hook *hooks, unsigned int n)
 			h->err = ct_attach_tracepoint(h);
 		else
 			h->err = ct_attach_probe(h);
-		if (!h->err)
+		if (!h->err) {
+			ct_attach_pause();
 			continue;
+		}
 		pr_warn("cannot attach to %s (%s): %s (error %d)%s\n",
 			h->names[0],
 			h->type == CT_HOOK_TRACEPOINT ? "tracepoint" : "kprobe",

@@ -59,6 +59,8 @@ struct ct_hook {
 
 /* The skip_hooks parameter: hooks left out as if the kernel lacked them. */
 bool ct_hook_skipped(const char *name);
+/* The attach_pause_ms parameter: a pause after each hook attaches. */
+void ct_attach_pause(void);
 
 int ct_hooks_attach(struct ct_hook *hooks, unsigned int n);
 void ct_hooks_detach(struct ct_hook *hooks, unsigned int n);

@@ -2,6 +2,7 @@
 /*
  * Module parameters, settable at load and in /sys/module/cowtrace/parameters.
  */
+#include <linux/delay.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
@@ -60,4 +61,42 @@ bool ct_hook_skipped(const char *name)
 			p++;
 	}
 	return false;
+}
+
+/*
+ * For testing what a fault or a lock wait meets while the module is half
+ * attached: a pause after each hook attaches widens the windows between
+ * them from nanoseconds to what a test can hit. Read at load only.
+ */
+#define CT_ATTACH_PAUSE_MAX	1000
+
+static unsigned int attach_pause_ms;
+
+static int ct_attach_pause_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ms;
+	int ret;
+
+	ret = kstrtouint(val, 0, &ms);
+	if (ret)
+		return ret;
+	if (ms > CT_ATTACH_PAUSE_MAX)
+		return -EINVAL;
+	attach_pause_ms = ms;
+	return 0;
+}
+
+static const struct kernel_param_ops ct_attach_pause_ops = {
+	.set = ct_attach_pause_set,
+	.get = param_get_uint,
+};
+module_param_cb(attach_pause_ms, &ct_attach_pause_ops, &attach_pause_ms, 0444);
+MODULE_PARM_DESC(attach_pause_ms,
+		 "Milliseconds to pause after each hook attaches (at most "
+		 __stringify(CT_ATTACH_PAUSE_MAX) "), for testing");
+
+void ct_attach_pause(void)
+{
+	if (attach_pause_ms)
+		msleep(attach_pause_ms);
 }

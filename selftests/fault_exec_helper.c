@@ -12,7 +12,14 @@
  *	after the other, which write N/2 of them, read all of them, and write
  *	N fresh pages of their own; prints the children's pids. Their whole
  *	lives run under this program's name, for bpftrace to follow.
+ *   fault_exec_helper cowloop N
+ *	for attach.sh: writes N pages, then until it is killed forks a child
+ *	that exits at once and writes the N pages again. Once its first round is
+ *	done (every page it touches is mapped), it prints "ready" and takes
+ *	write-protect faults only: copies while a child shares its pages,
+ *	reuses once it is gone.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/wait.h>
 
@@ -56,6 +63,32 @@ static int xcheck(size_t pages)
 	return 0;
 }
 
+static int cowloop(size_t pages)
+{
+	char *p = map_anon(pages);
+	bool ready = false;
+	pid_t pid;
+
+	if (!p)
+		return 3;
+	write_pages(p, pages);
+	for (;;) {
+		pid = fork();
+		if (pid < 0)
+			return 4;
+		if (!pid)
+			_exit(0);
+		write_pages(p, pages);
+		if (waitpid(pid, NULL, 0) != pid)
+			return 4;
+		if (!ready) {
+			printf("ready\n");
+			fflush(stdout);
+			ready = true;
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct measure m;
@@ -66,6 +99,8 @@ int main(int argc, char **argv)
 	page_size = sysconf(_SC_PAGESIZE);
 	if (argc == 3 && !strcmp(argv[1], "xcheck"))
 		return xcheck(strtoul(argv[2], NULL, 10));
+	if (argc == 3 && !strcmp(argv[1], "cowloop"))
+		return cowloop(strtoul(argv[2], NULL, 10));
 	if (argc != 2)
 		return 2;
 	pages = strtoul(argv[1], NULL, 10);
