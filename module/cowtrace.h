@@ -36,6 +36,9 @@ void ct_show_task_row_as(struct seq_file *m, struct ct_task *ct, pid_t pid,
 /* A comm as one field, with a leading space. */
 void ct_show_comm(struct seq_file *m, const char *comm);
 
+/* pages.c: one task's page tables; the file goes with the directory */
+int cowtrace_pages_init(void);
+
 /* kthreads.c: the kernel-thread tree; the file goes with the directory */
 int cowtrace_kthreads_init(void);
 

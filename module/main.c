@@ -50,6 +50,9 @@ static int __init cowtrace_init(void)
 	ret = cowtrace_control_init();
 	if (ret)
 		goto out_remove_debugfs;
+	ret = cowtrace_pages_init();
+	if (ret)
+		goto out_remove_debugfs;
 	ret = cowtrace_kthreads_init();
 	if (ret)
 		goto out_remove_debugfs;
