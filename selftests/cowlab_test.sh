@@ -57,6 +57,51 @@ ok "fork x3: exit status" 0 "$rc"
 ok "fork x3: every child copies exactly its 256 pages" "256 256 256" \
 	"$(q '[.writes[].cow_copy | tostring] | join(" ")')"
 
+# --- fork --pages: the picture of fork, page 0 at each step. 1 MiB: the
+# pages drawn were faulted long before, and are on the LRU by the parent's
+# rewrite (a page still in a per-CPU LRU cache would be copied, not reused).
+run fork --size 1M --write 50% --pages 4
+ok "fork --pages: exit status" 0 "$rc"
+ok "fork --pages: read from the module" cowtrace.ko "$(q .page_tables.source)"
+# step page side: "pfn rw mapcount exclusive" of one side at one step
+pic()
+{
+	q ".page_tables.rows[] | select(.step == \"$1\" and .page == $2) |
+		\"\(.$3_pfn) \(.$3_rw) \(.$3_mapcount) \(.$3_exclusive)\""
+}
+pfn=$(q '.page_tables.rows[0].parent_pfn')
+ok "before fork: the parent's page is writable, mapped once, its own" \
+	"$pfn w 1 yes" "$(pic "before fork" 0 parent)"
+ok "after fork: the parent's is the same page, read-only, mapped twice" \
+	"$pfn r 2 no" "$(pic "after fork" 0 parent)"
+ok "after fork: and the child maps that very page so" \
+	"$pfn r 2 no" "$(pic "after fork" 0 child)"
+child=$(pic "after writes" 0 child)
+ok "after the child's write: it has a new page, writable, its own" \
+	"new w 1 yes" "$([ "${child%% *}" != "$pfn" ] && echo new) ${child#* }"
+ok "after the child's write: the parent's old page is mapped once, read-only" \
+	"$pfn r 1 no" "$(pic "after writes" 0 parent)"
+ok "after the parent's write: the same page, reused, writable, its own" \
+	"$pfn w 1 yes" "$(pic "parent rewrote" 0 parent)"
+ok "what changed is named: the child's pfn, rw, mapcount, exclusive" \
+	"child_pfn child_rw child_mapcount child_exclusive" \
+	"$(q '.page_tables.rows[] | select(.step == "after writes" and .page == 0) | .changed' |
+		tr ' ' '\n' | grep child_ | paste -sd' ')"
+
+# --- pages: any task's page tables, and the errors of a bad query
+sleep 30 &
+sleeper=$!
+stack=$(awk '/\[stack\]/ { split($1, a, "-"); print "0x" a[1] }' "/proc/$sleeper/maps")
+run pages $sleeper "$stack" 2
+ok "pages: two rows from the module" "0 cowtrace.ko 2" \
+	"$rc $(q .pages.source) $(q '.pages.rows | length')"
+ok "pages: every column known from the module" null "$(q .pages.missing)"
+kill $sleeper
+wait $sleeper 2>/dev/null
+run pages 2 0x1000
+ok "pages of a kernel thread: exit 1, says so" "1 yes" \
+	"$rc $(q .error | grep -q 'kernel thread' && echo yes)"
+
 # --- exec: the module counts the exec'd task from the exec on, and so does
 # the kernel's rusage of it (its faults before the exec are reported apart)
 run exec --touch 50

@@ -37,6 +37,7 @@ static const struct cmd objects[] = {
 	{ "ipc", do_ipc },
 	{ "lock", do_lock },
 	{ "thread", do_thread },
+	{ "pages", do_pages },
 	{ "help", do_help },
 	{ NULL, NULL }
 };
@@ -65,6 +66,7 @@ static int do_help(int argc, char **argv)
 	       "  kthreads   the kernel-thread tree\n"
 	       "  locks      lock statistics\n"
 	       "  stats      the module's tables and hooks\n"
+	       "  pages      a task's page tables, page by page\n"
 	       "  ipc, lock, thread\n"
 	       "             IPC, locking and thread workloads\n"
 	       "\n"

@@ -482,6 +482,37 @@ check "SIGUSR1 prints progress" grep -q "cowlab: fork sweep (sizes): [0-9]*/[0-9
 check "SIGTERM mid sweep: exit 130" test "$rc" = 130
 check "SIGTERM mid sweep: no child left" eval "! leftovers $pid"
 
+# ------------------------------------------------------------ pages
+for bad in "" "1" "x 0x1000" "0 0x1000" "1 zz" "1 -4096" "1 0x1000 0" \
+	"1 0x1000 4097" "1 0x1000 2 3"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	run pages $bad
+	# shellcheck disable=SC2016 # expanded by check's eval
+	check "pages $bad: exit 2, says why" eval \
+		'test "$rc" = 2 && grep -q "cowlab: pages: " "$tmp/err"'
+done
+for bad in 0 65 x; do
+	run fork --size 1M --pages $bad
+	check "fork --pages $bad: exit 2" test "$rc" = 2
+done
+run pages 4194303 0x1000
+# shellcheck disable=SC2016 # expanded by check's eval
+check "pages of no process: exit 1, says so" eval \
+	'test "$rc" = 1 && grep -q "no process 4194303" "$tmp/err"'
+# Without the module: /proc's columns only, and why the others are missing.
+sleep 30 &
+sleeper=$!
+stack=$(awk '/\[stack\]/ { split($1, a, "-"); print "0x" a[1] }' "/proc/$sleeper/maps")
+run -j pages $sleeper "$stack" 2
+# shellcheck disable=SC2016 # expanded by check's eval
+check "pages from /proc: exit 0, one JSON document" eval 'test "$rc" = 0 && json_ok'
+check "pages from /proc: says where and what is missing" \
+	jqtrue "(.pages.source == \"/proc/$sleeper/pagemap\") and (.pages.missing | test(\"write\"))"
+check "pages from /proc: two rows, no write bit" \
+	jqtrue '(.pages.rows | length == 2) and (.pages.rows[0].write == null)'
+kill $sleeper
+wait $sleeper 2>/dev/null
+
 "$cowlab" clone >"$tmp/out" 2>"$tmp/err"
 check "no /tmp/cowlab-clone directory left" \
 	test "$(ls /tmp | grep -c '^cowlab-clone')" = 0

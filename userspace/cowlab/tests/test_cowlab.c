@@ -605,4 +605,100 @@ TEST(mem_total_overflow)
 	ASSERT_EQ(0, mem_check_fits_n("t", 0, UINT64_MAX, 0));
 }
 
+/* The pages view as the module prints it: a header, then one row a page. */
+static const char pages_text[] =
+	"vaddr entry level pfn write dirty young special soft_dirty uffd_wp page order exclusive mapcount refcount swap\n"
+	"0x7f0000000000 present pte 0x1a2b3 0 1 1 0 1 0 anon 0 0 2 3 -\n"
+	"0x7f0000001000 none - - - - - - - - - - - - - -\n"
+	"0x7f0000002000 swap pte - - - - - 0 0 - - - - - 1:0x2a\n"
+	"0x7f0000003000 present pte 0x9 0 0 1 1 0 0 zero - - - - -\n";
+
+TEST(pages_parse)
+{
+	struct pt_page rows[4];
+	char text[sizeof(pages_text)];
+
+	memcpy(text, pages_text, sizeof(text));
+	ASSERT_EQ(0, pt_parse_view(text, 4, rows));
+	EXPECT_EQ(0x7f0000000000ULL, rows[0].vaddr);
+	EXPECT_STREQ("present", rows[0].entry);
+	EXPECT_STREQ("pte", rows[0].level);
+	EXPECT_EQ(0x1a2b3, rows[0].pfn);
+	EXPECT_EQ(0, rows[0].write);
+	EXPECT_EQ(1, rows[0].dirty);
+	EXPECT_EQ(1, rows[0].soft_dirty);
+	EXPECT_STREQ("anon", rows[0].page);
+	EXPECT_EQ(0, rows[0].exclusive);
+	EXPECT_EQ(2, rows[0].mapcount);
+	EXPECT_EQ(3, rows[0].refcount);
+	EXPECT_STREQ("none", rows[1].entry);
+	EXPECT_EQ(-1, rows[1].pfn);
+	EXPECT_EQ(-1, rows[1].mapcount);
+	EXPECT_STREQ("1:0x2a", rows[2].swap);
+	EXPECT_STREQ("zero", rows[3].page);
+	EXPECT_EQ(-1, rows[3].mapcount);
+}
+
+TEST(pages_parse_rejects)
+{
+	struct pt_page rows[4];
+	char text[sizeof(pages_text)];
+
+	/* one row more or less than asked, or no header */
+	memcpy(text, pages_text, sizeof(text));
+	EXPECT_EQ(-EPROTO, pt_parse_view(text, 3, rows));
+	memcpy(text, pages_text, sizeof(text));
+	EXPECT_EQ(-EPROTO, pt_parse_view(text, 5, rows));
+	memcpy(text, pages_text, sizeof(text));
+	EXPECT_EQ(-EPROTO, pt_parse_view(strchr(text, '\n') + 1, 4, rows));
+	EXPECT_EQ(-EPROTO, pt_parse_row("0x1000 present pte 0x1", rows));
+}
+
+/* pagemap's entries: present with a pfn (root), present without, swapped. */
+TEST(pages_pagemap)
+{
+	struct pt_page p;
+
+	memset(&p, 0, sizeof(p));
+	snprintf(p.entry, sizeof(p.entry), "none");
+	p.pfn = -1;
+	pt_decode_pagemap((1ULL << 63) | (1ULL << 55) | 0x1234, &p);
+	EXPECT_STREQ("present", p.entry);
+	EXPECT_EQ(0x1234, p.pfn);
+	EXPECT_EQ(1, p.soft_dirty);
+
+	snprintf(p.entry, sizeof(p.entry), "none");
+	p.pfn = -1;
+	pt_decode_pagemap(1ULL << 63, &p);
+	EXPECT_STREQ("present", p.entry);
+	EXPECT_EQ(-1, p.pfn);		/* not root: the pfn reads as 0 */
+	EXPECT_EQ(0, p.soft_dirty);
+
+	snprintf(p.entry, sizeof(p.entry), "none");
+	pt_decode_pagemap((1ULL << 62) | (0x2aULL << 5) | 3, &p);
+	EXPECT_STREQ("swap", p.entry);
+	EXPECT_STREQ("3:0x2a", p.swap);
+
+	/* no mapping there: pagemap's zero says nothing more */
+	snprintf(p.entry, sizeof(p.entry), "unmapped");
+	pt_decode_pagemap(0, &p);
+	EXPECT_STREQ("unmapped", p.entry);
+}
+
+TEST(pages_kpageflags)
+{
+	struct pt_page p = { .mapcount = 5 };
+
+	pt_decode_kpageflags(1ULL << 12, &p);
+	EXPECT_STREQ("anon", p.page);
+	pt_decode_kpageflags((1ULL << 12) | (1ULL << 21), &p);
+	EXPECT_STREQ("ksm", p.page);
+	pt_decode_kpageflags(0, &p);
+	EXPECT_STREQ("file", p.page);
+	EXPECT_EQ(5, p.mapcount);
+	pt_decode_kpageflags(1ULL << 24, &p);
+	EXPECT_STREQ("zero", p.page);
+	EXPECT_EQ(-1, p.mapcount);
+}
+
 TEST_HARNESS_MAIN
