@@ -102,6 +102,40 @@ run pages 2 0x1000
 ok "pages of a kernel thread: exit 1, says so" "1 yes" \
 	"$rc $(q .error | grep -q 'kernel thread' && echo yes)"
 
+# --- copies: the demonstration's copies, by mapping and by code, exactly:
+# 4096 objects of 256 bytes are 256 pages, copied once by each of 3 workers
+run copies demo --objects 4096 --workers 3
+ok "copies demo: exit status, nothing lost" "0 0" "$rc $(q .copies.lost)"
+ok "copies demo: 768 copies expected" 768 "$(q .demo.expected_copies)"
+ok "copies demo: cowlab-objects copied 768 times" 768 \
+	"$(q '.mappings[] | select(.mapping == "cowlab-objects") | .cow_copy')"
+ok "copies demo: all of them by demo_object_get, in copies_demo.c" "768 yes" \
+	"$(q '.code[] | select(.function == "demo_object_get") | .cow_copy') $(q '.code[] | select(.function == "demo_object_get") | .source' | grep -q '^copies_demo\.c:[0-9]*$' && echo yes)"
+run copies demo --objects 4096 --workers 3 --separate
+ok "copies demo --separate: only cowlab-refcounts' 8 pages, 3 times" "24 0" \
+	"$(q '.mappings[] | select(.mapping == "cowlab-refcounts") | .cow_copy') $(q '.mappings[] | select(.mapping == "cowlab-objects") | .cow_copy')"
+ok "copies demo --separate: by demo_object_get" 24 \
+	"$(q '.code[] | select(.function == "demo_object_get") | .cow_copy')"
+# a command of one's own: cowlab fork, whose child writes 128 of 256 pages
+# and whose parent rewrites all 256 once the child is gone
+run copies run -- "$cowlab" fork --size 1M --write 50% -q
+ok "copies run: exit status, nothing lost" "0 0" "$rc $(q .copies.lost)"
+ok "copies run: fork_write_pages copied 128 pages and reused 256" "128 256" \
+	"$(q '.code[] | select(.function == "fork_write_pages") | "\(.cow_copy) \(.cow_reuse)"')"
+# attach: a process that forks and writes 16 pages in a loop
+"$here/fault_exec_helper" cowloop 16 >"$tmp/loop" &
+loop=$!
+for _ in $(seq 50); do [ -s "$tmp/loop" ] && break; sleep 0.1; done
+run copies attach $loop --seconds 1
+kill $loop
+wait $loop 2>/dev/null
+ok "copies attach: exit status, nothing lost" "0 0" "$rc $(q .copies.lost)"
+ok "copies attach: the loop's copies and reuses, most of all by cowloop" \
+	"cowloop yes" \
+	"$(q '.code[0].function') $([ "$(q '.code[0].cow_copy + .code[0].cow_reuse')" -gt 0 ] && echo yes)"
+run copies attach 4194303
+ok "copies attach to no process: exit 1" 1 "$rc"
+
 # --- exec: the module counts the exec'd task from the exec on, and so does
 # the kernel's rusage of it (its faults before the exec are reported apart)
 run exec --touch 50

@@ -98,6 +98,7 @@ int do_ipc(int argc, char **argv);
 int do_lock(int argc, char **argv);
 int do_thread(int argc, char **argv);
 int do_pages(int argc, char **argv);
+int do_copies(int argc, char **argv);
 
 /* The hidden helper exec re-executes cowlab into (exec.c). */
 int do_exec_helper(int argc, char **argv);

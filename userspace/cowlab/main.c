@@ -38,6 +38,7 @@ static const struct cmd objects[] = {
 	{ "lock", do_lock },
 	{ "thread", do_thread },
 	{ "pages", do_pages },
+	{ "copies", do_copies },
 	{ "help", do_help },
 	{ NULL, NULL }
 };
@@ -67,6 +68,7 @@ static int do_help(int argc, char **argv)
 	       "  locks      lock statistics\n"
 	       "  stats      the module's tables and hooks\n"
 	       "  pages      a task's page tables, page by page\n"
+	       "  copies     where copy-on-write copies come from\n"
 	       "  ipc, lock, thread\n"
 	       "             IPC, locking and thread workloads\n"
 	       "\n"

@@ -513,6 +513,18 @@ check "pages from /proc: two rows, no write bit" \
 kill $sleeper
 wait $sleeper 2>/dev/null
 
+# ------------------------------------------------------------ copies
+for bad in "run" "attach" "attach x" "attach 1 2" "demo --workers 0" \
+	"demo --objects 0" "demo extra" "nope"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	run copies $bad
+	check "copies $bad: exit 2" test "$rc" = 2
+done
+run copies demo
+# shellcheck disable=SC2016 # expanded by check's eval
+check "copies without the module: exit 1, says why" eval \
+	'test "$rc" = 1 && grep -q "copies: needs cowtrace.ko" "$tmp/err"'
+
 "$cowlab" clone >"$tmp/out" 2>"$tmp/err"
 check "no /tmp/cowlab-clone directory left" \
 	test "$(ls /tmp | grep -c '^cowlab-clone')" = 0

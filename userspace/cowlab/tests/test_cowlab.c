@@ -12,6 +12,7 @@
 
 #include "kselftest_harness.h"
 #include "cowlab.h"
+#include "copies.h"
 #include "internal.h"
 
 /* ------------------------------------------------------------ parsing */
@@ -699,6 +700,36 @@ TEST(pages_kpageflags)
 	pt_decode_kpageflags(1ULL << 24, &p);
 	EXPECT_STREQ("zero", p.page);
 	EXPECT_EQ(-1, p.mapcount);
+}
+
+/* trace_pipe's lines: comm may hold spaces and dashes; other kinds skipped. */
+TEST(copies_parse)
+{
+	struct copy_event e;
+
+	ASSERT_EQ(0, copy_parse_line("   my-prog x-1234    [001] d..1.  45.678901: "
+				     "fault: address=0x7f0000001000 "
+				     "ip=0x55550000abcd kind=cow_copy write=1 "
+				     "major=0 dev=0:0 ino=0 pgoff=0x7f0000001",
+				     &e));
+	EXPECT_EQ(1234, e.pid);
+	EXPECT_EQ(0x7f0000001000ULL, e.address);
+	EXPECT_EQ(0x55550000abcdULL, e.ip);
+	EXPECT_EQ(COPY_COPY, e.kind);
+	ASSERT_EQ(0, copy_parse_line("cowlab-7 [000] ..... 1.0: fault: "
+				     "address=0x1000 ip=0x0 kind=cow_reuse "
+				     "write=1 major=0 dev=0:0 ino=0 pgoff=0x1",
+				     &e));
+	EXPECT_EQ(7, e.pid);
+	EXPECT_EQ(COPY_REUSE, e.kind);
+	EXPECT_EQ(-ENOENT, copy_parse_line("a-1 [000] ..... 1.0: fault: "
+					   "address=0x1000 ip=0x0 "
+					   "kind=fault_anon write=1 major=0 "
+					   "dev=0:0 ino=0 pgoff=0x1", &e));
+	EXPECT_EQ(-EPROTO, copy_parse_line("# tracer: nop", &e));
+	EXPECT_EQ(-EPROTO, copy_parse_line("a [000] ..... 1.0: fault: "
+					   "address=0x1 ip=0x0 kind=cow_copy",
+					   &e));
 }
 
 TEST_HARNESS_MAIN
