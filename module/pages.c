@@ -147,10 +147,11 @@ static int ct_folio_mapcount(struct folio *folio, struct page *page)
 /*
  * The page a present entry maps, read under the lock of its table. In an
  * anonymous VMA every page that is not anonymous is a zero page (the huge
- * one has no test a module can reach).
+ * one has no test a module can reach). A pmd- or pud-mapped page keeps
+ * its anon-exclusive bit on the entry's first page, @flag_pfn.
  */
 static void ct_fill_page(struct ct_pte_row *r, struct vm_area_struct *vma,
-			 bool special)
+			 bool special, unsigned long flag_pfn)
 {
 	struct folio *folio;
 	struct page *page;
@@ -172,7 +173,7 @@ static void ct_fill_page(struct ct_pte_row *r, struct vm_area_struct *vma,
 		r->page = CT_P_KSM;
 	} else if (folio_test_anon(folio)) {
 		r->page = CT_P_ANON;
-		if (PageAnonExclusive(page))
+		if (PageAnonExclusive(pfn_to_page(flag_pfn)))
 			r->bits |= CT_B_EXCLUSIVE;
 	} else {
 		r->page = CT_P_FILE;
@@ -194,7 +195,7 @@ static void ct_fill_pte(struct ct_pte_row *r, struct vm_area_struct *vma,
 		  (pte_soft_dirty(pte) ? CT_B_SOFT_DIRTY : 0) |
 		  (ct_pte_uffd(pte) ? CT_B_UFFD_WP : 0) |
 		  (pte_special(pte) ? CT_B_SPECIAL : 0);
-	ct_fill_page(r, vma, pte_special(pte));
+	ct_fill_page(r, vma, pte_special(pte), r->pfn);
 }
 
 /* A non-present, non-empty pte: what its software entry says. */
@@ -286,7 +287,7 @@ static void ct_fill_huge(struct ct_pte_row *r, struct vm_area_struct *vma,
 		r->level = level;
 		r->pfn = pfn + ((addr & ~mask) >> PAGE_SHIFT);
 		r->bits = bits;
-		ct_fill_page(r, vma, false);
+		ct_fill_page(r, vma, false, pfn);
 	}
 }
 

@@ -227,6 +227,145 @@ TEST_F(pages, a_file_page_is_file)
 	close(fd);
 }
 
+/* A private file mapping: the file's page until written, then a copy. */
+TEST_F(pages, a_private_file_page_is_copied_on_write)
+{
+	long long file_pfn;
+	char *p;
+	int fd;
+
+	fd = memfd_create("pages_test", MFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, page_size));
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, p[0]);
+	ASSERT_EQ(1, pages_of(getpid(), p, 1, self->rows));
+	EXPECT_STREQ("file", self->rows[0].page);
+	EXPECT_EQ(0, self->rows[0].write);
+	EXPECT_EQ(-1, self->rows[0].exclusive);
+	file_pfn = self->rows[0].pfn;
+	p[0] = 1;
+	ASSERT_EQ(1, pages_of(getpid(), p, 1, self->rows));
+	EXPECT_STREQ("anon", self->rows[0].page);
+	EXPECT_NE(file_pfn, self->rows[0].pfn);
+	EXPECT_EQ(1, self->rows[0].write);
+	EXPECT_EQ(1, self->rows[0].exclusive);
+	EXPECT_EQ(1, self->rows[0].mapcount);
+	munmap(p, page_size);
+	close(fd);
+}
+
+#define HPAGE		(2UL << 20)
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+
+/* A PMD-aligned huge page's worth of anonymous memory. */
+static char *map_aligned(void)
+{
+	char *area = mmap(NULL, 2 * HPAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (area == MAP_FAILED)
+		return NULL;
+	return (char *)(((unsigned long)area + HPAGE - 1) & ~(HPAGE - 1));
+}
+
+/* With THP: one pmd maps 512 pages of one order-9 folio, pfns in a row. */
+TEST_F(pages, a_huge_page_is_one_pmd_of_512_pages)
+{
+	static struct prow rows[HPAGE / 4096];
+	int n = HPAGE / page_size, i;
+	char text[128], *p;
+
+	if (cowtrace_read_file(THP_ENABLED, text, sizeof(text)) <= 0 ||
+	    strstr(text, "[never]"))
+		SKIP(return, "transparent huge pages are off");
+	p = map_aligned();
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, madvise(p, HPAGE, MADV_HUGEPAGE));
+	p[0] = 1;
+	ASSERT_EQ(n, pages_of(getpid(), p, n, rows));
+	if (strcmp(rows[0].level, "pmd"))
+		SKIP(return, "no huge page was free to map (level %s)",
+		     rows[0].level);
+	for (i = 0; i < n; i++) {
+		EXPECT_STREQ("pmd", rows[i].level);
+		EXPECT_EQ(9, rows[i].order);
+		EXPECT_EQ(rows[0].pfn + i, rows[i].pfn);
+		EXPECT_STREQ("anon", rows[i].page);
+		EXPECT_EQ(1, rows[i].exclusive);
+	}
+}
+
+/* Without THP the same range is 4 KiB pages, each on its own pte. */
+TEST_F(pages, without_thp_each_page_has_its_pte)
+{
+	char *p = map_aligned();
+	int i;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, madvise(p, HPAGE, MADV_NOHUGEPAGE));
+	for (i = 0; i < NPAGES; i++)
+		p[i * page_size] = 1;
+	ASSERT_EQ(NPAGES, pages_of(getpid(), p, NPAGES, self->rows));
+	for (i = 0; i < NPAGES; i++) {
+		EXPECT_STREQ("pte", self->rows[i].level);
+		EXPECT_EQ(0, self->rows[i].order);
+	}
+}
+
+#define ZRAM_ON		"modprobe zram num_devices=1 && "		\
+	"echo 64M > /sys/block/zram0/disksize && "			\
+	"mkswap /dev/zram0 >/dev/null && swapon /dev/zram0"
+#define ZRAM_OFF	"swapoff /dev/zram0 && echo 1 > /sys/block/zram0/reset"
+
+static bool have_swap(void)
+{
+	char text[4096];
+
+	return cowtrace_read_file("/proc/swaps", text, sizeof(text)) > 0 &&
+	       strchr(text, '\n') && strchr(text, '\n')[1];
+}
+
+/* Paged out to swap: a swap entry, its type and offset; no pfn. */
+TEST_F(pages, a_swapped_out_page_is_a_swap_entry)
+{
+	bool made_swap = false;
+	int i, ret;
+	char *p;
+
+	if (!have_swap()) {
+		if (system(ZRAM_ON))
+			SKIP(return, "no swap, and zram swap could not be set up");
+		made_swap = true;
+	}
+	p = map_pages(NPAGES);
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < NPAGES; i++)
+		p[i * page_size] = 1;
+	ASSERT_EQ(0, madvise(p, NPAGES * page_size, MADV_PAGEOUT));
+	ASSERT_EQ(NPAGES, pages_of(getpid(), p, NPAGES, self->rows));
+	for (i = 0; i < NPAGES; i++) {
+		unsigned int type;
+		unsigned long off;
+
+		EXPECT_STREQ("swap", self->rows[i].entry);
+		EXPECT_STREQ("pte", self->rows[i].level);
+		EXPECT_EQ(-1, self->rows[i].pfn);
+		ret = sscanf(self->rows[i].swap, "%u:%lx", &type, &off);
+		EXPECT_EQ(2, ret);
+	}
+	/* Read back: present again, the swap entry gone. */
+	for (i = 0; i < NPAGES; i++)
+		EXPECT_EQ(1, p[i * page_size]);
+	ASSERT_EQ(NPAGES, pages_of(getpid(), p, NPAGES, self->rows));
+	EXPECT_STREQ("present", self->rows[0].entry);
+	EXPECT_STREQ("-", self->rows[0].swap);
+	munmap(p, NPAGES * page_size);
+	if (made_swap)
+		EXPECT_EQ(0, system(ZRAM_OFF));
+}
+
 /* The child waits for a byte on @cmd before each step, and answers on @ack. */
 static void child_steps(char *p, int cmd, int ack)
 {
