@@ -67,7 +67,8 @@ STYLE_SOURCES = $(MODULE_SOURCES) $(wildcard selftests/*.[ch] selftests/testmod/
 # W=1: the kernel's own set of extra warnings (its answer to -Wextra).
 MODULE_FLAGS := W=1
 
-.PHONY: all module userspace selftests testmod check demo bench style sparse deps deps-series \
+.PHONY: all module module-noevent userspace selftests testmod check demo bench style sparse \
+	deps deps-series \
 	install dkms-source dkms-install dkms-remove deb clean help
 
 all: module userspace selftests
@@ -139,8 +140,15 @@ $(TOP)/build/lockbench: scripts/bench/lockbench.c
 	@mkdir -p $(TOP)/build
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
 
+# The module once more without its trace event, for the event's own cost.
+module-noevent: $(BUILD)/Kbuild
+	@mkdir -p $(BUILD)/noevent
+	@ln -sf $(TOP)/Kbuild $(BUILD)/noevent/Kbuild
+	@cp -rsf $(TOP)/module $(BUILD)/noevent/
+	$(KBUILD) M=$(BUILD)/noevent $(MODULE_FLAGS) CT_BENCH_NO_EVENT=1 modules
+
 bench: deps-series $(TOP)/build/faultbench $(TOP)/build/lockbench
-	$(MAKE) KVER=$(KVER) module
+	$(MAKE) KVER=$(KVER) module module-noevent
 	scripts/bench/run
 	$(MAKE) -C userspace bench
 

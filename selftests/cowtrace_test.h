@@ -51,6 +51,21 @@ static inline void cowtrace_scale_timeouts(void)
 			t->timeout *= scale;
 }
 
+/* A swap device for the tests that page out, made of zram if none is on. */
+#define COWTRACE_ZRAM_ON	"modprobe zram num_devices=1 && "	\
+	"echo 64M > /sys/block/zram0/disksize && "			\
+	"mkswap /dev/zram0 >/dev/null && swapon /dev/zram0"
+#define COWTRACE_ZRAM_OFF	\
+	"swapoff /dev/zram0 && echo 1 > /sys/block/zram0/reset"
+
+static inline bool cowtrace_have_swap(void)
+{
+	char text[4096];
+
+	return cowtrace_read_file("/proc/swaps", text, sizeof(text)) > 0 &&
+	       strchr(text, '\n') && strchr(text, '\n')[1];
+}
+
 /* A child that gets exactly pid @want (clone3's set_tid, as root). */
 static inline pid_t cowtrace_fork_with_pid(pid_t want)
 {

@@ -597,19 +597,6 @@ TEST(huge_pages_fault_whole_and_copy_small)
 	EXPECT_EQ(2, d.c[COWTRACE_FAULTS]);
 }
 
-#define ZRAM_ON		"modprobe zram num_devices=1 && "		\
-	"echo 64M > /sys/block/zram0/disksize && "			\
-	"mkswap /dev/zram0 >/dev/null && swapon /dev/zram0"
-#define ZRAM_OFF	"swapoff /dev/zram0 && echo 1 > /sys/block/zram0/reset"
-
-static bool have_swap(void)
-{
-	char text[4096];
-
-	return cowtrace_read_file("/proc/swaps", text, sizeof(text)) > 0 &&
-	       strchr(text, '\n') && strchr(text, '\n')[1];
-}
-
 /* Pages of [p, p + pages) that are resident. */
 static size_t resident(char *p, size_t pages)
 {
@@ -631,8 +618,8 @@ TEST(swapped_out_pages_come_back_as_major_swap_faults)
 	struct ct_row d;
 	char *p;
 
-	if (!have_swap()) {
-		if (system(ZRAM_ON))
+	if (!cowtrace_have_swap()) {
+		if (system(COWTRACE_ZRAM_ON))
 			SKIP(return, "no swap, and zram swap could not be set up");
 		made_swap = true;
 	}
@@ -650,7 +637,7 @@ TEST(swapped_out_pages_come_back_as_major_swap_faults)
 	EXPECT_EQ(NPAGES, d.c[COWTRACE_FAULTS]);
 	munmap(p, NPAGES * page_size);
 	if (made_swap)
-		EXPECT_EQ(0, system(ZRAM_OFF));
+		EXPECT_EQ(0, system(COWTRACE_ZRAM_OFF));
 }
 
 #define EXEC_PAGES	150

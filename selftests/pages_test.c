@@ -314,19 +314,6 @@ TEST_F(pages, without_thp_each_page_has_its_pte)
 	}
 }
 
-#define ZRAM_ON		"modprobe zram num_devices=1 && "		\
-	"echo 64M > /sys/block/zram0/disksize && "			\
-	"mkswap /dev/zram0 >/dev/null && swapon /dev/zram0"
-#define ZRAM_OFF	"swapoff /dev/zram0 && echo 1 > /sys/block/zram0/reset"
-
-static bool have_swap(void)
-{
-	char text[4096];
-
-	return cowtrace_read_file("/proc/swaps", text, sizeof(text)) > 0 &&
-	       strchr(text, '\n') && strchr(text, '\n')[1];
-}
-
 /* Paged out to swap: a swap entry, its type and offset; no pfn. */
 TEST_F(pages, a_swapped_out_page_is_a_swap_entry)
 {
@@ -334,8 +321,8 @@ TEST_F(pages, a_swapped_out_page_is_a_swap_entry)
 	int i, ret;
 	char *p;
 
-	if (!have_swap()) {
-		if (system(ZRAM_ON))
+	if (!cowtrace_have_swap()) {
+		if (system(COWTRACE_ZRAM_ON))
 			SKIP(return, "no swap, and zram swap could not be set up");
 		made_swap = true;
 	}
@@ -363,7 +350,7 @@ TEST_F(pages, a_swapped_out_page_is_a_swap_entry)
 	EXPECT_STREQ("-", self->rows[0].swap);
 	munmap(p, NPAGES * page_size);
 	if (made_swap)
-		EXPECT_EQ(0, system(ZRAM_OFF));
+		EXPECT_EQ(0, system(COWTRACE_ZRAM_OFF));
 }
 
 /* The child waits for a byte on @cmd before each step, and answers on @ack. */

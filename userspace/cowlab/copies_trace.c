@@ -36,13 +36,15 @@ struct copy_trace {
 	size_t len;		/* of a line not yet complete */
 };
 
-static int write_str(const char *dir, const char *file, const char *s)
+/* Write @s into @file of @dir, replacing it, or appending with O_APPEND. */
+static int write_file(const char *dir, const char *file, const char *s,
+		      int how)
 {
 	char path[512];
 	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	fd = open(path, O_WRONLY | how | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, s, strlen(s)) < 0)
@@ -51,20 +53,17 @@ static int write_str(const char *dir, const char *file, const char *s)
 	return ret;
 }
 
+static int write_str(const char *dir, const char *file, const char *s)
+{
+	return write_file(dir, file, s, O_TRUNC);
+}
+
 int copy_trace_add(struct copy_trace *t, pid_t tid)
 {
-	char path[512], s[32];
-	int fd, ret = 0;
+	char s[32];
 
-	snprintf(path, sizeof(path), "%s/set_event_pid", t->dir);
 	snprintf(s, sizeof(s), "%d", (int)tid);
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return write_file(t->dir, "set_event_pid", s, O_APPEND);
 }
 
 static const char *tracefs_dir(void)
