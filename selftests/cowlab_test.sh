@@ -136,6 +136,16 @@ ok "copies attach: the loop's copies and reuses, most of all by cowloop" \
 run copies attach 4194303
 ok "copies attach to no process: exit 1" 1 "$rc"
 
+# --- exec --pages: the helper's anonymous buffer is not mapped until it
+# writes it, then each page is its own, writable
+run exec --touch 25 --pages 4
+ok "exec --pages: exit status, from the module" "0 cowtrace.ko" \
+	"$rc $(q .page_tables.source)"
+ok "exec --pages: the anonymous buffer has no entry before it is touched" \
+	"none none none none" "$(q '[.page_tables.anon_buf_before[].entry] | join(" ")')"
+ok "exec --pages: after, each page is anonymous, writable, its own" \
+	"anon 1 1 1" "$(q '.page_tables.anon_buf_after | map("\(.page) \(.write) \(.exclusive) \(.mapcount)") | unique | join(",")')"
+
 # --- exec: the module counts the exec'd task from the exec on, and so does
 # the kernel's rusage of it (its faults before the exec are reported apart)
 run exec --touch 50

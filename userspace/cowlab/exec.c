@@ -21,44 +21,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cowlab.h"
+#include "exec.h"
 
-#define BUF_SIZE	(1 << 20)
-#define MMAP_STEPS	10
 #define FAULT_AROUND	"/sys/kernel/debug/fault_around_bytes"
-
-/*
- * The helper's buffers. file_buf is initialised, so it lives in the
- * binary's read-only data: a private file mapping, paged in from the page
- * cache. anon_buf is zero-initialised (.bss): anonymous memory.
- */
-static const char file_buf[BUF_SIZE] __attribute__((aligned(4096))) = { 1 };
-static char anon_buf[BUF_SIZE] __attribute__((aligned(4096)));
 
 static struct exec_env {
 	const char *binary;
 	double touch_pct;
 	uint64_t mmap_size;
+	long pages;		/* --pages: the helper's page tables drawn */
 } xenv = {
 	.touch_pct = 100,
-};
-
-/* What the helper sends back, one message per stage. */
-enum helper_msg_kind {
-	MSG_MAIN,		/* reached main(): a = minflt, b = majflt */
-	MSG_FILE,		/* read the file buffer: c = pages */
-	MSG_ANON,		/* wrote the anon buffer: c = pages */
-	MSG_MMAP,		/* one mmap step: c = bytes touched, d = RSS */
-	MSG_END,
-};
-
-struct helper_msg {
-	uint32_t kind;
-	uint32_t step;
-	uint64_t minflt, majflt;
-	uint64_t pages;		/* or bytes touched (MSG_MMAP) */
-	uint64_t rss;		/* MSG_MMAP: bytes */
-	uint64_t ts;		/* now_ns() */
 };
 
 static int do_help(int argc, char **argv)
@@ -71,6 +44,7 @@ static int do_help(int argc, char **argv)
 		return EXIT_OK;
 	}
 	printf("Usage: cowlab exec [--binary PATH [-- ARGS...]] [--touch PERCENT] [--mmap SIZE]\n"
+	       "                  [--pages N]\n"
 	       "\n"
 	       "Demand paging after execve(). A child stops just before execve(),\n"
 	       "its fault counts are taken, and it runs the new program; every\n"
@@ -89,95 +63,12 @@ static int do_help(int argc, char **argv)
 	       "  -t, --touch PERCENT   share of the helper's buffers touched (100%%)\n"
 	       "  -m, --mmap SIZE       the helper then maps SIZE and touches it in\n"
 	       "                        %d steps, reporting RSS after each\n"
-	       "  -h, --help            this help\n", MMAP_STEPS);
+	       "      --pages N         the helper's page tables of the first N\n"
+	       "                        pages (1-%d) of each buffer, before and\n"
+	       "                        after it touched them: not present until\n"
+	       "                        touched\n"
+	       "  -h, --help            this help\n", MMAP_STEPS, EXEC_PAGES_MAX);
 	return EXIT_OK;
-}
-
-/* ------------------------------------------------------------- helper */
-
-static void helper_send(int fd, enum helper_msg_kind kind, uint32_t step,
-			uint64_t pages, uint64_t rss)
-{
-	struct helper_msg m = { .kind = kind, .step = step, .pages = pages,
-				.rss = rss };
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	m.minflt = ru.ru_minflt;
-	m.majflt = ru.ru_majflt;
-	m.ts = now_ns();
-	if (write_full(fd, &m, sizeof(m)))
-		_exit(1);
-}
-
-/* The resident size from /proc/self/statm (pages), in bytes. */
-static uint64_t self_rss(void)
-{
-	char *text = read_text_file("/proc/self/statm", NULL);
-	unsigned long long size = 0, res = 0;
-
-	if (text) {
-		if (sscanf(text, "%llu %llu", &size, &res) != 2)
-			res = 0;
-		free(text);
-	}
-	return res * sysconf(_SC_PAGESIZE);
-}
-
-static void helper_mmap(int fd, uint64_t size)
-{
-	size_t pg = sysconf(_SC_PAGESIZE), npages = size / pg, done = 0;
-	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int step;
-
-	if (p == MAP_FAILED)
-		_exit(3);
-	madvise(p, size, MADV_NOHUGEPAGE);
-	helper_send(fd, MSG_MMAP, 0, 0, self_rss());
-	for (step = 1; step <= MMAP_STEPS; step++) {
-		size_t until = npages * step / MMAP_STEPS;
-
-		for (; done < until; done++)
-			p[done * pg] = 1;
-		helper_send(fd, MSG_MMAP, step, done * pg, self_rss());
-	}
-}
-
-/*
- * cowlab __exec-helper FD PERCENT MMAP_SIZE: what the exec'd program does.
- * The measured loops touch one byte per page.
- */
-int do_exec_helper(int argc, char **argv)
-{
-	size_t pg = sysconf(_SC_PAGESIZE), n, i;
-	volatile const char *f = file_buf;
-	unsigned long sum = 0;
-	double pct;
-	uint64_t msize;
-	int fd;
-
-	helper_send(argc > 0 ? atoi(argv[0]) : -1, MSG_MAIN, 0, 0, 0);
-	if (argc != 3)
-		return 2;
-	fd = atoi(argv[0]);
-	pct = strtod(argv[1], NULL);
-	msize = strtoull(argv[2], NULL, 10);
-	n = (size_t)(BUF_SIZE / pg * pct / 100 + 0.5);
-	/* warm the measuring path so that its own faults come first */
-	helper_send(fd, MSG_MAIN, 1, 0, 0);
-	for (i = 0; i < n; i++)
-		sum += f[i * pg];
-	helper_send(fd, MSG_FILE, 0, n + (sum & 0), 0);
-	madvise(anon_buf, BUF_SIZE, MADV_NOHUGEPAGE);
-	helper_send(fd, MSG_FILE, 1, n, 0);
-	for (i = 0; i < n; i++)
-		((volatile char *)anon_buf)[i * pg] = 1;
-	helper_send(fd, MSG_ANON, 0, n, 0);
-	if (msize)
-		helper_mmap(fd, msize);
-	helper_send(fd, MSG_END, 0, 0, 0);
-	return 0;
 }
 
 /* ------------------------------------------------------------ parent */
@@ -186,6 +77,7 @@ static const struct option exec_opts[] = {
 	{ "binary", required_argument, NULL, 'b' },
 	{ "touch", required_argument, NULL, 't' },
 	{ "mmap", required_argument, NULL, 'm' },
+	{ "pages", required_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -207,6 +99,10 @@ static int parse_opts(int argc, char **argv, int *rest)
 			break;
 		case 'm':
 			err = opt_size("--mmap", optarg, &xenv.mmap_size);
+			break;
+		case 'P':
+			err = opt_count("--pages", optarg, 1, EXEC_PAGES_MAX,
+					&xenv.pages);
 			break;
 		case 'h':
 			do_help(0, NULL);
@@ -230,6 +126,7 @@ struct exec_run {
 	int ready[2];		/* child -> parent: its faults before execve */
 	int go[2];		/* parent -> child: exec now */
 	int report[2];		/* helper -> parent: struct helper_msg */
+	int ack[2];		/* parent -> helper: --pages looked */
 	struct proc_faults pre;
 	struct ct_table ct_pre, ct_post;
 	bool ct;
@@ -239,6 +136,10 @@ struct exec_run {
 	int status;
 	struct helper_msg msgs[8 + MMAP_STEPS + 1];
 	int nmsgs;
+	/* --pages: [before, after touching][file_buf, anon_buf] */
+	struct pt_page *rows[2][2];
+	struct pt_view view;
+	int pages_err;
 };
 
 /*
@@ -257,8 +158,8 @@ static __attribute__((noreturn)) void exec_child(struct exec_run *x,
 						 char **args)
 {
 	struct rusage ru;
-	char fd[16], pct[32], msize[32];
-	char *hargv[6];
+	char fd[16], pct[32], msize[32], ack[16];
+	char *hargv[7];
 	char c;
 	int null;
 
@@ -293,7 +194,9 @@ static __attribute__((noreturn)) void exec_child(struct exec_run *x,
 	hargv[2] = fd;
 	hargv[3] = pct;
 	hargv[4] = msize;
-	hargv[5] = NULL;
+	snprintf(ack, sizeof(ack), "%d", xenv.pages ? x->ack[0] : -1);
+	hargv[5] = ack;
+	hargv[6] = NULL;
 	execv(hargv[0], hargv);
 	exec_failed(x);
 }
@@ -301,16 +204,18 @@ static __attribute__((noreturn)) void exec_child(struct exec_run *x,
 static int exec_start(struct exec_run *x, char **args)
 {
 	if (pipe2(x->ready, O_CLOEXEC) || pipe2(x->go, O_CLOEXEC) ||
-	    pipe(x->report))
+	    pipe(x->report) || pipe(x->ack))
 		return -errno;
-	/* only the helper's end crosses execve */
+	/* only the helper's ends cross execve */
 	fcntl(x->report[0], F_SETFD, FD_CLOEXEC);
+	fcntl(x->ack[1], F_SETFD, FD_CLOEXEC);
 	x->pid = fork();
 	if (x->pid == 0)
 		exec_child(x, args);
 	close(x->ready[1]);
 	close(x->go[0]);
 	close(x->report[1]);
+	close(x->ack[0]);
 	if (x->pid < 0)
 		return -errno;
 	cleanup_add_child(x->pid);
@@ -329,6 +234,21 @@ static int exec_wait(struct exec_run *x)
 	}
 	cleanup_forget_child(x->pid);
 	return 0;
+}
+
+/* The helper stopped at MSG_PAGES: read its page tables, let it go on. */
+static void exec_look(struct exec_run *x, const struct helper_msg *m)
+{
+	struct pt_page **r = x->rows[m->step ? 1 : 0];
+	int err;
+
+	err = pt_read(x->pid, m->pages, xenv.pages, r[0], &x->view);
+	if (!err)
+		err = pt_read(x->pid, m->rss, xenv.pages, r[1], &x->view);
+	if (err && !x->pages_err)
+		x->pages_err = err;
+	if (write(x->ack[1], "g", 1) != 1 && !x->pages_err)
+		x->pages_err = -errno;
 }
 
 /* Run the child up to execve, snapshot, let it go, collect, reap. */
@@ -357,8 +277,12 @@ static int exec_run(struct exec_run *x, char **args)
 		return exiting ? EXIT_INTR : EXIT_FAIL;
 	while (x->nmsgs < (int)ARRAY_SIZE(x->msgs) &&
 	       !read_full(x->report[0], &x->msgs[x->nmsgs],
-			  sizeof(x->msgs[0])))
+			  sizeof(x->msgs[0]))) {
+		if (x->msgs[x->nmsgs].kind == MSG_PAGES)
+			exec_look(x, &x->msgs[x->nmsgs]);
 		x->nmsgs++;
+	}
+	close(x->ack[1]);
 	if (exec_wait(x))
 		return EXIT_INTR;
 	/* the child is gone: the ready pipe holds an errno or nothing */
@@ -517,6 +441,48 @@ static void report_binary(struct exec_run *x, char **args)
 	(void)args;
 }
 
+/* --pages: the helper's buffers before and after it touched them. */
+static void report_pages(struct exec_run *x)
+{
+	static const char *const steps[2] = { "before", "after" };
+	static const char *const bufs[2] = { "file_buf", "anon_buf" };
+	int s, b;
+
+	if (!xenv.pages)
+		return;
+	if (x->pages_err) {
+		report_note("the helper's page tables could not be read: %s",
+			    strerror(-x->pages_err));
+		return;
+	}
+	if (!json_wtr)
+		printf("\nthe helper's first %ld pages of each buffer, before and after it\n"
+		       "touched them (from %s):\n", xenv.pages, x->view.source);
+	report_section("page_tables", NULL);
+	if (json_wtr) {
+		jsonw_string_field(json_wtr, "source", x->view.source);
+		if (x->view.missing[0])
+			jsonw_string_field(json_wtr, "missing",
+					   x->view.missing);
+		else
+			jsonw_null_field(json_wtr, "missing");
+	}
+	for (s = 0; s < 2; s++) {
+		for (b = 0; b < 2; b++) {
+			char key[32];
+
+			snprintf(key, sizeof(key), "%s_%s", bufs[b], steps[s]);
+			if (!json_wtr)
+				printf("%s, %s touching:\n", bufs[b], steps[s]);
+			pages_table(key, x->rows[s][b], xenv.pages);
+		}
+	}
+	report_section_end();
+	if (!json_wtr && x->view.missing[0])
+		report_note("page tables without cowtrace.ko: %s",
+			    x->view.missing);
+}
+
 static void explain(bool helper)
 {
 	if (!json_wtr)
@@ -529,6 +495,29 @@ static void explain(bool helper)
 			"4096 neighbouring pages already in the page cache, so "
 			"reading N file pages takes about N/16 faults; the anonymous "
 			"buffer takes one fault per page written.");
+}
+
+static int exec_alloc_pages(struct exec_run *x)
+{
+	int s, b;
+
+	for (s = 0; s < 2; s++) {
+		for (b = 0; b < 2 && xenv.pages; b++) {
+			x->rows[s][b] = calloc(xenv.pages, sizeof(struct pt_page));
+			if (!x->rows[s][b])
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static void exec_free_pages(struct exec_run *x)
+{
+	int s, b;
+
+	for (s = 0; s < 2; s++)
+		for (b = 0; b < 2; b++)
+			free(x->rows[s][b]);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -548,8 +537,16 @@ static int cmd_run(int argc, char **argv)
 		      strerror(errno));
 		return EXIT_FAIL;
 	}
+	if (xenv.binary && xenv.pages) {
+		p_err("exec: --pages is the helper's; not with --binary");
+		return EXIT_USAGE;
+	}
 	if (xenv.mmap_size && mem_check_fits("--mmap", xenv.mmap_size))
 		return EXIT_USAGE;
+	if (exec_alloc_pages(&x)) {
+		p_err("out of memory");
+		return EXIT_FAIL;
+	}
 	x.ct = ct_available();
 	{
 		/* argv for --binary: the binary, then what follows "--" */
@@ -573,8 +570,10 @@ static int cmd_run(int argc, char **argv)
 		report_stages(&x);
 	report_module(&x);
 	report_growth(&x);
+	report_pages(&x);
 	explain(!xenv.binary);
 out:
+	exec_free_pages(&x);
 	if (x.ct) {
 		ct_table_free(&x.ct_pre);
 		ct_table_free(&x.ct_post);

@@ -513,6 +513,16 @@ check "pages from /proc: two rows, no write bit" \
 kill $sleeper
 wait $sleeper 2>/dev/null
 
+run exec --pages 0
+check "exec --pages 0: exit 2" test "$rc" = 2
+run exec --binary /bin/true --pages 2
+check "exec --binary with --pages: exit 2" test "$rc" = 2
+run -j exec --touch 25 --pages 2
+check "exec --pages from /proc: the anonymous buffer is untouched before" \
+	jqtrue '[.page_tables.anon_buf_before[].entry] == ["none", "none"]'
+check "exec --pages from /proc: and present after" \
+	jqtrue '[.page_tables.anon_buf_after[].entry] == ["present", "present"]'
+
 # ------------------------------------------------------------ copies
 for bad in "run" "attach" "attach x" "attach 1 2" "demo --workers 0" \
 	"demo --objects 0" "demo extra" "nope"; do
