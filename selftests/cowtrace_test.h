@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -49,6 +50,21 @@ static inline void cowtrace_scale_timeouts(void)
 	for (f = __fixture_list; f; f = f->next)
 		for (t = f->tests; t; t = t->next)
 			t->timeout *= scale;
+}
+
+/*
+ * A new page waits in the per-CPU LRU cache of the CPU that faulted it,
+ * holding a reference; a write-protect fault drains only its own CPU's
+ * cache, and a page with a reference more is copied rather than reused.
+ * A test that expects reuses exactly runs on one CPU. 0 or -errno.
+ */
+static inline int cowtrace_pin_cpu(void)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	return sched_setaffinity(0, sizeof(one), &one) ? -errno : 0;
 }
 
 /* A swap device for the tests that page out, made of zram if none is on. */

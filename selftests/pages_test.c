@@ -382,18 +382,10 @@ TEST_F(pages, the_picture_of_fork)
 	long long before[NPAGES];
 	struct prow *par = self->rows, *chi = self->child;
 	char *p = map_pages(NPAGES);
-	cpu_set_t one;
 	pid_t child;
 
-	/*
-	 * A new page waits in the per-CPU LRU cache of the CPU that faulted
-	 * it, holding a reference; a write-protect fault drains only its own
-	 * CPU's cache, and a page with a reference more is copied rather
-	 * than reused. On one CPU, the picture is the same every time.
-	 */
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+	/* On one CPU the parent's write reuses its page every time. */
+	ASSERT_EQ(0, cowtrace_pin_cpu());
 	ASSERT_NE(NULL, p);
 	ASSERT_EQ(0, pipe(cmd));
 	ASSERT_EQ(0, pipe(ack));

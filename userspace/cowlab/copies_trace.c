@@ -20,6 +20,8 @@
 
 #define TRACEFS		"/sys/kernel/tracing"
 #define TRACEFS_OLD	"/sys/kernel/debug/tracing"
+/* Reads of trace_pipe (64 KiB each) in one poll, at most. */
+#define POLL_READS	16
 /* Per CPU: room for about 100,000 events between two reads. */
 #define BUFFER_KB	"8192"
 
@@ -213,12 +215,13 @@ int copy_trace_poll(struct copy_trace *t, int ms,
 		    void *arg)
 {
 	struct pollfd pfd = { .fd = t->pipe, .events = POLLIN };
-	int n = 0;
-	ssize_t r;
+	int n = 0, reads;
+	ssize_t r = 0;
 
 	if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
 		return -errno;
-	for (;;) {
+	/* Bounded: a task faulting faster than we read must not keep us. */
+	for (reads = 0; reads < POLL_READS; reads++) {
 		r = read(t->pipe, t->buf + t->len, sizeof(t->buf) - 1 - t->len);
 		if (r <= 0)
 			break;
@@ -227,7 +230,7 @@ int copy_trace_poll(struct copy_trace *t, int ms,
 		if (t->len == sizeof(t->buf) - 1)
 			t->len = 0;	/* a line longer than the buffer: drop */
 	}
-	if (r < 0 && errno != EAGAIN && errno != EINTR)
+	if (reads < POLL_READS && r < 0 && errno != EAGAIN && errno != EINTR)
 		return -errno;
 	return n;
 }
