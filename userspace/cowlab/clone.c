@@ -357,14 +357,6 @@ static void flags_str(unsigned long share, char *buf, size_t len)
 	}
 }
 
-static void table_opt(struct table *t, int64_t v)
-{
-	if (v < 0)
-		table_null(t);
-	else
-		table_int(t, v);
-}
-
 static void report_exps(struct clone_exp *xs, int n)
 {
 	static const struct table_col cols[] = {
@@ -398,9 +390,9 @@ static void report_exps(struct clone_exp *xs, int n)
 		table_bool(t, x->fd_seen, "shared", "copied");
 		table_bool(t, x->cwd_seen, "shared", "copied");
 		table_bool(t, x->sig_seen, "shared", "copied");
-		table_opt(t, x->forks);
-		table_opt(t, x->threads);
-		table_opt(t, x->child_tgid);
+		table_opt_int(t, x->forks);
+		table_opt_int(t, x->threads);
+		table_opt_int(t, x->child_tgid);
 		if (x->no_row)
 			table_unknown(t, "no row");
 		else if (x->process_row < 0)

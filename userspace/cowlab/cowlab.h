@@ -215,6 +215,8 @@ void table_size(struct table *t, uint64_t bytes);
 void table_bool(struct table *t, bool v, const char *yes, const char *no);
 /* Text "-", JSON null. */
 void table_null(struct table *t);
+/* A count, or "-" (null) when it is negative: unknown or not applicable. */
+void table_opt_int(struct table *t, int64_t v);
 /* A value that is not known: text why (or "-"), JSON null. */
 void table_unknown(struct table *t, const char *why);
 /* Prints (text) or closes (JSON) the table and frees it. */

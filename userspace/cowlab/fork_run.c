@@ -329,14 +329,6 @@ static int64_t snap_delta(const struct fork_run *r, const char *from,
 	return b->k[k] - a->k[k];
 }
 
-static void table_opt(struct table *t, int64_t v)
-{
-	if (v < 0)
-		table_null(t);
-	else
-		table_int(t, v);
-}
-
 static void report_writes(struct fork_run *r)
 {
 	static const struct table_col cols[] = {
@@ -368,8 +360,8 @@ static void report_writes(struct fork_run *r)
 		else
 			table_null(t);
 		for (k = 0; k < (int)ARRAY_SIZE(kcols); k++)
-			table_opt(t, snap_delta(r, "after fork", "after writes",
-						role, k));
+			table_opt_int(t, snap_delta(r, "after fork",
+						    "after writes", role, k));
 	}
 	table_end(t);
 }

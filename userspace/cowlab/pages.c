@@ -88,15 +88,6 @@ static const struct table_col cols[] = {
 	{ "refcount", TABLE_RIGHT }, { "swap", TABLE_LEFT },
 };
 
-/* A number, or "-" (null) when it is unknown or does not apply. */
-static void table_opt_int(struct table *t, int v)
-{
-	if (v < 0)
-		table_null(t);
-	else
-		table_int(t, v);
-}
-
 /* Hex in the terminal, a number in JSON. */
 static void table_hex(struct table *t, int64_t v)
 {

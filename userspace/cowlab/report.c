@@ -527,6 +527,14 @@ void table_null(struct table *t)
 	table_text(t, "-");
 }
 
+void table_opt_int(struct table *t, int64_t v)
+{
+	if (v < 0)
+		table_null(t);
+	else
+		table_int(t, v);
+}
+
 void table_unknown(struct table *t, const char *why)
 {
 	if (!t)
