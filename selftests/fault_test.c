@@ -222,6 +222,52 @@ TEST(parent_write_while_child_lives_copies_for_the_parent)
 	EXPECT_EQ(d.c[COWTRACE_FAULTS], ct_row_kinds(&d));
 }
 
+/*
+ * After a fork the page of this thread's rseq area is shared with the
+ * child, and the kernel writes the area whenever the thread comes back to
+ * user space on another CPU: a move inside a window must not show up as a
+ * copy-on-write fault the window did not run (measure_start() owns that
+ * page first).
+ */
+TEST(a_move_to_another_cpu_after_fork_faults_nothing_in_a_window)
+{
+	struct measure m;
+	struct ct_row d;
+	cpu_set_t other;
+	int hold[2], cpu;
+	pid_t pid;
+
+	if (!__rseq_size)
+		SKIP(return, "glibc registered no rseq area");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU: nowhere to move to");
+	/* Unpinned, so that the child starts on the idle CPU, not this one. */
+	ASSERT_EQ(0, pipe(hold));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(hold[1]);
+		_exit(read(hold[0], &pid, 1) < 0);
+	}
+	close(hold[0]);
+	/* Both calls run once before the window: their code is mapped. */
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(other), &other));
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(other), &other));
+	ASSERT_LE(0, sched_getcpu());
+	ASSERT_EQ(0, measure_start(&m));
+	cpu = sched_getcpu();
+	CPU_ZERO(&other);
+	CPU_SET(cpu ? 0 : 1, &other);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(other), &other));
+	ASSERT_NE(cpu, sched_getcpu());
+	ASSERT_EQ(0, measure_end(&m, &d));
+	close(hold[1]);
+	reap(pid);
+	EXPECT_EQ(0, d.c[COWTRACE_FAULTS]);
+	EXPECT_EQ(0, d.c[COWTRACE_COW_COPY]);
+	EXPECT_EQ(0, d.c[COWTRACE_COW_REUSE]);
+}
+
 TEST(parent_write_after_child_exit_reuses_each_page)
 {
 	struct measure m;

@@ -6,6 +6,8 @@
 #ifndef COWTRACE_WORKLOAD_H
 #define COWTRACE_WORKLOAD_H
 
+#include <sys/rseq.h>
+
 #include "tasks_view.h"
 
 /* Set by main() before anything runs. */
@@ -64,6 +66,25 @@ static inline void warm_text(void)
 		ct_use(*p);
 }
 
+/*
+ * Write this thread's rseq area once, so that its page is this process's
+ * own. The kernel writes the area (the CPU the thread runs on) on its way
+ * back to user space after the thread moved, and since a fork that page is
+ * shared with the child: the kernel's write, brought by whichever move
+ * falls inside a window, would be a copy or a reuse the window never ran.
+ * Adding zero atomically writes and changes nothing the kernel wrote.
+ */
+static inline void own_rseq_area(void)
+{
+	unsigned int *cpu_id_start;
+
+	if (!__rseq_size)
+		return;
+	cpu_id_start = (unsigned int *)((char *)__builtin_thread_pointer() +
+				    __rseq_offset);
+	__atomic_fetch_add(cpu_id_start, 0, __ATOMIC_RELAXED);
+}
+
 static inline int measure_start(struct measure *m)
 {
 	m->pid = getpid();
@@ -71,6 +92,7 @@ static inline int measure_start(struct measure *m)
 		return -1;
 	ct_reader_warm(&m->reader, m->pid);
 	warm_text();
+	own_rseq_area();
 	return ct_read_row(&m->reader, m->pid, &m->before);
 }
 

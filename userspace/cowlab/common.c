@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/rseq.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -181,9 +183,22 @@ bool cowlab_is_owner(void)
 	return getpid() == owner_pid;
 }
 
+void cowlab_own_rseq(void)
+{
+	uint32_t *cpu_id_start;
+
+	if (!__rseq_size)
+		return;
+	cpu_id_start = (uint32_t *)((char *)__builtin_thread_pointer() +
+				    __rseq_offset);
+	__atomic_fetch_add(cpu_id_start, 0, __ATOMIC_RELAXED);
+}
+
 void cowlab_child_init(void)
 {
 	pid_t parent = getppid();
+
+	cowlab_own_rseq();
 
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);

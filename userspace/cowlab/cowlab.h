@@ -325,9 +325,19 @@ void cleanup_forget_dir(const char *path);
 void cleanup_run(void);
 
 /*
- * Call first thing in a forked child that runs cowlab code: default
- * SIGINT/SIGTERM, SIGKILL when the parent dies, no cleanup or JSON at exit.
- * Children leave with _exit().
+ * Write this thread's rseq area once, so that its page is this process's
+ * own. The kernel writes the area (the CPU the thread runs on) on its way
+ * back to user space after the thread moved; since a fork that page is
+ * shared, and the kernel's write, brought by whichever move falls inside a
+ * measured window, would be a copy or a reuse the window never ran. Adding
+ * zero atomically writes and changes nothing the kernel wrote.
+ */
+void cowlab_own_rseq(void);
+
+/*
+ * Call first thing in a forked child that runs cowlab code: its rseq page
+ * its own (cowlab_own_rseq()), default SIGINT/SIGTERM, SIGKILL when the
+ * parent dies, no cleanup or JSON at exit. Children leave with _exit().
  */
 void cowlab_child_init(void);
 

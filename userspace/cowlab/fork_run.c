@@ -451,11 +451,6 @@ static void end_children(struct fork_run *r)
 }
 
 /*
- * The children are gone, so every page is the parent's alone again, but
- * still write-protected since the fork: each first write faults once and
- * reuses the page in place (cow_reuse), copying nothing.
- */
-/*
  * Write every page of the heap once, each byte rewritten with its own
  * value: pages still shared with the children since the fork are made this
  * process's own here, not inside a measured window, whichever of them a
@@ -484,6 +479,11 @@ static void own_heap_pages(void)
 	fclose(f);
 }
 
+/*
+ * The children are gone, so every page is the parent's alone again, but
+ * still write-protected since the fork: each first write faults once and
+ * reuses the page in place (cow_reuse), copying nothing.
+ */
 static void parent_rewrite(struct fork_run *r)
 {
 	struct ct_table before, after;
@@ -507,6 +507,7 @@ static void parent_rewrite(struct fork_run *r)
 		ct_table_free(&before);
 	}
 	own_heap_pages();
+	cowlab_own_rseq();
 	fork_write_pages(r->mem, 0);
 	fork_minflt_self();
 	now_ns();
