@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The benchmarks never rot: each runs once with tiny sizes and gives every
+# figure it should (they assert nothing about timings), and a benchmark
+# whose programs are missing says so at once instead of running its rounds.
+#  - scripts/bench/run from a tree with only the module built, or nothing:
+#    refused in seconds, naming what is missing, no VM started; --guest
+#    likewise;
+#  - the fault and lock benchmark in the VM (one round of a few faults):
+#    a figure for every variant;
+#  - libuthread's peers (--smoke): every library's figures; bad options
+#    refused with a usage message.
+#
+# Usage: selftests/bench.sh [SERIES]   (as root, after scripts/setup).
+# KTAP output.
+
+set -u
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+series=${1:-6.1}
+tmp=$(mktemp -d /tmp/bench-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+# shellcheck source=selftests/ktap.sh
+. "$top/selftests/ktap.sh"
+
+echo "TAP version 13"
+echo "1..17"
+
+# ---- the module built, the benchmark's programs not
+mkdir -p "$tmp/tree/build/$series/noevent"
+cp -r "$top/scripts" "$tmp/tree/"
+make -s -C "$top" KVER="$series" module module-noevent >"$tmp/build" 2>&1 ||
+	cat "$tmp/build" >&2
+cp "$top/build/$series/cowtrace.ko" "$tmp/tree/build/$series/"
+cp "$top/build/$series/noevent/cowtrace.ko" "$tmp/tree/build/$series/noevent/"
+start=$SECONDS
+rc=0
+KVER=$series "$tmp/tree/scripts/bench/run" >"$tmp/out" 2>"$tmp/err" || rc=$?
+ok "no programs built: refused" 1 "$rc"
+ok "no programs built: at once" yes \
+	"$([ $((SECONDS - start)) -lt 10 ] && echo yes || echo "no: $((SECONDS - start)) s")"
+ok "no programs built: faultbench named" 1 \
+	"$(grep -c "missing $tmp/tree/build/faultbench" "$tmp/err")"
+ok "no programs built: lockbench named" 1 \
+	"$(grep -c "missing $tmp/tree/build/lockbench" "$tmp/err")"
+ok "no programs built: no VM started" 0 "$(grep -c '^# round' "$tmp/err")"
+
+# ---- nothing built
+rm -r "$tmp/tree/build"
+rc=0
+KVER=$series "$tmp/tree/scripts/bench/run" >"$tmp/out" 2>"$tmp/err" || rc=$?
+ok "nothing built: refused" 1 "$rc"
+ok "nothing built: the module named" 1 \
+	"$(grep -c "missing $tmp/tree/build/$series/cowtrace.ko" "$tmp/err")"
+
+rc=0
+"$top/scripts/bench/run" --guest "$tmp/none.ko" "$tmp/none2.ko" \
+	>"$tmp/out" 2>"$tmp/err" || rc=$?
+ok "--guest without its module: refused" 1 "$rc"
+ok "--guest without its module: named" 1 "$(grep -c "missing $tmp/none.ko" "$tmp/err")"
+
+# ---- one tiny round in the VM
+make -s -C "$top" "$top/build/faultbench" "$top/build/lockbench" \
+	>"$tmp/build" 2>&1 || cat "$tmp/build" >&2
+rc=0
+(cd "$top" && KVER=$series BENCH_ROUNDS=1 BENCH_PAGES=20 BENCH_REPS=1 \
+	BENCH_LOCK_OPS=20 scripts/bench/run) >"$tmp/out" 2>"$tmp/err" || rc=$?
+ok "fault benchmark, one tiny round: exit status" 0 "$rc"
+for kind in anon cow; do
+	ok "fault benchmark: a figure for each of 5 variants ($kind)" 5 \
+		"$(grep -cE "^$kind +(none|noevent|cowtrace|event|bpftrace) +[0-9.]+ " "$tmp/out")"
+done
+ok "lock benchmark: a figure for each of 3 variants" 3 \
+	"$(grep -cE '^mmap-lock +(none|cowtrace|perf) +[0-9.]+ ' "$tmp/out")"
+[ "$failed" = 0 ] || { sed 's/^/# out: /' "$tmp/out"; tail -n 20 "$tmp/err" | sed 's/^/# err: /'; }
+
+# ---- libuthread's peers
+peers=$top/userspace/uthread/build/peers
+make -s -C "$top/userspace/uthread" build/peers >"$tmp/build" 2>&1 ||
+	cat "$tmp/build" >&2
+rc=0
+"$peers" --smoke --tsv "$tmp/peers.tsv" >"$tmp/out" 2>"$tmp/err" || rc=$?
+ok "peers --smoke: every figure given" 0 "$rc"
+# switch and create+join of 5, memory and most threads of 5, echo of 4
+ok "peers --smoke: the figures in the TSV" 24 \
+	"$(grep -cE '^(switch|create_join|idle_total|max_threads|echo_rps)	' "$tmp/peers.tsv")"
+[ "$rc" = 0 ] || sed 's/^/# /' "$tmp/out" "$tmp/err"
+rc=0
+"$peers" --rounds 0 >"$tmp/out" 2>"$tmp/err" || rc=$?
+ok "peers --rounds 0: refused" "2 1" "$rc $(grep -c 'rounds: 1 to' "$tmp/err")"
+rc=0
+"$peers" --bogus >"$tmp/out" 2>"$tmp/err" || rc=$?
+ok "peers --bogus: usage" "2 1" "$rc $(grep -c '^usage: peers' "$tmp/err")"
+
+[ "$failed" = 0 ]
