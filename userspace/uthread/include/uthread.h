@@ -211,11 +211,14 @@ int uthread_sem_getvalue(uthread_sem_t *s, unsigned int *value);
 
 /*
  * I/O wrappers.  They behave like the system calls they are named after
- * (return -1 and set errno on error), except that they first put @fd into
- * O_NONBLOCK mode (permanently) and, where the call would block, park the
- * calling thread on the run's epoll instance until @fd is ready, letting
- * other threads run meanwhile.  uthread_accept() returns the new socket
- * already non-blocking (accept4() with SOCK_NONBLOCK | SOCK_CLOEXEC).
+ * (return -1 and set errno on error), except that where the call would
+ * block they park the calling thread on the run's epoll instance until @fd
+ * is ready, letting other threads run meanwhile.  A socket is read and
+ * written with MSG_DONTWAIT and its flags are left alone; any other @fd is
+ * first put into O_NONBLOCK mode (permanently), and so is the listening
+ * socket of uthread_accept() and the socket of uthread_connect().
+ * uthread_accept() returns the new socket already non-blocking (accept4()
+ * with SOCK_NONBLOCK | SOCK_CLOEXEC).
  * uthread_connect() returns 0 once the connection is established, or -1
  * with the connection's error.
  *

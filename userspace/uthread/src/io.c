@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -250,10 +251,54 @@ static bool ut_io_again(ssize_t r, int fd, bool write)
 	return true;
 }
 
+/*
+ * Sockets are read and written with MSG_DONTWAIT: no fcntl() on every
+ * call, their flags left as they are. What a number was last found to be
+ * is a guess (it may have been closed and reused since): a wrong one costs
+ * an ENOTSOCK and the retry as a file, or a socket taken the file's way
+ * (correct, one fcntl() slower) until accept or connect hands it out.
+ */
+static bool ut_maybe_socket(int fd)
+{
+	return fd < 0 || fd >= ut_sched.nfds || !ut_sched.fds[fd].not_socket;
+}
+
+static void ut_fd_is_socket(int fd, bool socket)
+{
+	if (!ut_fd_table(fd))
+		ut_sched.fds[fd].not_socket = !socket;
+}
+
+/* recv() or send() with MSG_DONTWAIT; -2 if @fd is no socket. */
+static ssize_t ut_sock_io(int fd, void *buf, size_t count, int flags,
+			  bool write)
+{
+	ssize_t r;
+
+	flags |= MSG_DONTWAIT;
+	do {
+		r = write ? send(fd, buf, count, flags) :
+			    recv(fd, buf, count, flags);
+	} while (ut_io_again(r, fd, write));
+	if (r < 0 && errno == ENOTSOCK)
+		return -2;
+	return r;
+}
+
 ssize_t uthread_read(int fd, void *buf, size_t count)
 {
 	ssize_t r;
 
+	if (!ut_in_thread()) {
+		errno = EPERM;
+		return -1;
+	}
+	if (ut_maybe_socket(fd)) {
+		r = ut_sock_io(fd, buf, count, 0, false);
+		if (r != -2)
+			return r;
+		ut_fd_is_socket(fd, false);
+	}
 	if (!ut_io_enter(fd))
 		return -1;
 	do {
@@ -266,6 +311,16 @@ ssize_t uthread_write(int fd, const void *buf, size_t count)
 {
 	ssize_t r;
 
+	if (!ut_in_thread()) {
+		errno = EPERM;
+		return -1;
+	}
+	if (ut_maybe_socket(fd)) {
+		r = ut_sock_io(fd, (void *)buf, count, 0, true);
+		if (r != -2)
+			return r;
+		ut_fd_is_socket(fd, false);
+	}
 	if (!ut_io_enter(fd))
 		return -1;
 	do {
@@ -278,24 +333,28 @@ ssize_t uthread_recv(int fd, void *buf, size_t len, int flags)
 {
 	ssize_t r;
 
-	if (!ut_io_enter(fd))
+	if (!ut_in_thread()) {
+		errno = EPERM;
 		return -1;
-	do {
-		r = recv(fd, buf, len, flags);
-	} while (ut_io_again(r, fd, false));
-	return r;
+	}
+	r = ut_sock_io(fd, buf, len, flags, false);
+	if (r == -2)
+		errno = ENOTSOCK;
+	return r == -2 ? -1 : r;
 }
 
 ssize_t uthread_send(int fd, const void *buf, size_t len, int flags)
 {
 	ssize_t r;
 
-	if (!ut_io_enter(fd))
+	if (!ut_in_thread()) {
+		errno = EPERM;
 		return -1;
-	do {
-		r = send(fd, buf, len, flags);
-	} while (ut_io_again(r, fd, true));
-	return r;
+	}
+	r = ut_sock_io(fd, (void *)buf, len, flags, true);
+	if (r == -2)
+		errno = ENOTSOCK;
+	return r == -2 ? -1 : r;
 }
 
 int uthread_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
@@ -307,6 +366,8 @@ int uthread_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	do {
 		r = accept4(fd, addr, addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	} while (ut_io_again(r, fd, false));
+	if (r >= 0)
+		ut_fd_is_socket(r, true);
 	return r;
 }
 
@@ -317,6 +378,7 @@ int uthread_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 
 	if (!ut_io_enter(fd))
 		return -1;
+	ut_fd_is_socket(fd, true);
 	if (!connect(fd, addr, addrlen))
 		return 0;
 	/* EINTR: the connection still completes asynchronously */

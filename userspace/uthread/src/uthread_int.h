@@ -137,6 +137,7 @@ struct ut_fdwait {
 	struct ut_queue rd;
 	struct ut_queue wr;
 	bool added;			/* fd is in the epoll set */
+	bool not_socket;		/* last seen as no socket: a guess */
 };
 
 struct ut_sched {

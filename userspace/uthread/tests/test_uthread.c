@@ -1151,6 +1151,110 @@ TEST(socket_io_parks_only_the_caller)
 	ASSERT_LE(rf.woke, rf.io_done);
 }
 
+/*
+ * A reader parked before its writer wrote, on the descriptors @fds[0]
+ * (read) and @fds[1] (write): the bytes arrive and the reader gets them.
+ */
+struct parked_io {
+	int fds[2];
+	char got[8];
+	ssize_t n;
+	int err;
+};
+
+static void *parked_reader(void *arg)
+{
+	struct parked_io *p = arg;
+
+	p->n = uthread_read(p->fds[0], p->got, sizeof(p->got));
+	if (p->n < 0)
+		p->err = errno;
+	return NULL;
+}
+
+static void *parked_io_main(void *arg)
+{
+	struct parked_io *p = arg;
+	uthread_t t;
+
+	p->n = -1;
+	if (uthread_create(&t, 0, parked_reader, p))
+		return NULL;
+	/* the reader runs first and finds nothing to read: it parks */
+	uthread_yield();
+	if (uthread_write(p->fds[1], "parked", 6) != 6)
+		p->err = errno;
+	uthread_join(t, NULL);
+	return NULL;
+}
+
+static int parked_io(int rd, int wr)
+{
+	struct parked_io p = { .fds = { rd, wr } };
+
+	if (uthread_run(parked_io_main, &p, NULL) || p.err || p.n != 6 ||
+	    memcmp(p.got, "parked", 6))
+		return -1;
+	return 0;
+}
+
+static bool nonblocking(int fd)
+{
+	return fcntl(fd, F_GETFL) & O_NONBLOCK;
+}
+
+TEST(socket_io_leaves_the_flags_alone)
+{
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	ASSERT_EQ(0, parked_io(sv[0], sv[1]));
+	EXPECT_FALSE(nonblocking(sv[0]));
+	EXPECT_FALSE(nonblocking(sv[1]));
+	close(sv[0]);
+	close(sv[1]);
+}
+
+TEST(pipe_io_makes_the_pipe_nonblocking)
+{
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(0, parked_io(p[0], p[1]));
+	EXPECT_TRUE(nonblocking(p[0]));
+	EXPECT_TRUE(nonblocking(p[1]));
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
+ * The same two numbers sockets, a pipe, sockets, a pipe (closed and reused
+ * as a program may): whatever the library guessed from the last use, each
+ * works, and a pipe taken for a socket never blocks the whole run.
+ */
+TEST(numbers_reused_between_sockets_and_pipes)
+{
+	int fd[2], nfd[2], i, rc;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, fd));
+	for (i = 0; i < 4; i++) {
+		if (i) {
+			rc = i % 2 ? pipe(nfd) :
+				     socketpair(AF_UNIX, SOCK_STREAM, 0, nfd);
+			ASSERT_EQ(0, rc);
+			ASSERT_EQ(fd[0], dup2(nfd[0], fd[0]));
+			ASSERT_EQ(fd[1], dup2(nfd[1], fd[1]));
+			close(nfd[0]);
+			close(nfd[1]);
+		}
+		EXPECT_EQ(0, parked_io(fd[0], fd[1])) {
+			TH_LOG("use %d (%s)", i, i % 2 ? "a pipe" : "sockets");
+		}
+	}
+	close(fd[0]);
+	close(fd[1]);
+}
+
 /* ---------------------------------------------------------------- guard */
 
 #define CANARY_LEN	256
