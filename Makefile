@@ -10,7 +10,9 @@
 #   make KDIR=DIR          cowtrace.ko for the kernel tree or headers in DIR
 #   make check             everything, on every series, in the test VM
 #   make demo              boot the VM, load the module, show its views
-#   make bench             fault and lock-contention cost: none, cowtrace, bpftrace/perf
+#   make bench             fault and lock-contention cost: none, cowtrace, bpftrace/perf;
+#                          libuthread beside its peers; fork sweep; the report with
+#                          its charts in build/bench/report.md
 #   make style / sparse    checkpatch --strict / sparse over the module
 #   make deps              install what is missing (scripts/setup)
 #   make install           cowtrace.ko into /lib/modules/RELEASE/updates, and userspace
@@ -150,7 +152,9 @@ module-noevent: $(BUILD)/Kbuild
 bench: deps-series $(TOP)/build/faultbench $(TOP)/build/lockbench
 	$(MAKE) KVER=$(KVER) module module-noevent
 	scripts/bench/run
-	$(MAKE) -C userspace bench
+	$(MAKE) -C userspace bench PEERS_TSV=$(TOP)/build/bench/peers.tsv \
+		FORK_JSON=$(TOP)/build/bench/fork.json
+	scripts/bench/report
 
 # The release the module is built for: a series' ABI, or KDIR's.
 KREL ?= $(shell scripts/setup --abi $(KVER))

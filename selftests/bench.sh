@@ -10,7 +10,9 @@
 #  - the fault and lock benchmark in the VM (one round of a few faults):
 #    a figure for every variant;
 #  - libuthread's peers (--smoke): every library's figures; bad options
-#    refused with a usage message.
+#    refused with a usage message;
+#  - the report from those figures: its parts and charts; a figures file
+#    without figures refused.
 #
 # Usage: selftests/bench.sh [SERIES]   (as root, after scripts/setup).
 # KTAP output.
@@ -25,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 . "$top/selftests/ktap.sh"
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..22"
 
 # ---- the module built, the benchmark's programs not
 mkdir -p "$tmp/tree/build/$series/noevent"
@@ -65,7 +67,8 @@ make -s -C "$top" "$top/build/faultbench" "$top/build/lockbench" \
 	>"$tmp/build" 2>&1 || cat "$tmp/build" >&2
 rc=0
 (cd "$top" && KVER=$series BENCH_ROUNDS=1 BENCH_PAGES=20 BENCH_REPS=1 \
-	BENCH_LOCK_OPS=20 scripts/bench/run) >"$tmp/out" 2>"$tmp/err" || rc=$?
+	BENCH_LOCK_OPS=20 BENCH_OUT="$tmp/bench" scripts/bench/run) \
+	>"$tmp/out" 2>"$tmp/err" || rc=$?
 ok "fault benchmark, one tiny round: exit status" 0 "$rc"
 for kind in anon cow; do
 	ok "fault benchmark: a figure for each of 5 variants ($kind)" 5 \
@@ -79,12 +82,13 @@ ok "lock benchmark: a figure for each of 3 variants" 3 \
 peers=$top/userspace/uthread/build/peers
 make -s -C "$top/userspace/uthread" build/peers >"$tmp/build" 2>&1 ||
 	cat "$tmp/build" >&2
+mkdir -p "$tmp/bench"
 rc=0
-"$peers" --smoke --tsv "$tmp/peers.tsv" >"$tmp/out" 2>"$tmp/err" || rc=$?
+"$peers" --smoke --tsv "$tmp/bench/peers.tsv" >"$tmp/out" 2>"$tmp/err" || rc=$?
 ok "peers --smoke: every figure given" 0 "$rc"
 # switch and create+join of 5, memory and most threads of 5, echo of 4
 ok "peers --smoke: the figures in the TSV" 24 \
-	"$(grep -cE '^(switch|create_join|idle_total|max_threads|echo_rps)	' "$tmp/peers.tsv")"
+	"$(grep -cE '^(switch|create_join|idle_total|max_threads|echo_rps)	' "$tmp/bench/peers.tsv")"
 [ "$rc" = 0 ] || sed 's/^/# /' "$tmp/out" "$tmp/err"
 rc=0
 "$peers" --rounds 0 >"$tmp/out" 2>"$tmp/err" || rc=$?
@@ -92,5 +96,23 @@ ok "peers --rounds 0: refused" "2 1" "$rc $(grep -c 'rounds: 1 to' "$tmp/err")"
 rc=0
 "$peers" --bogus >"$tmp/out" 2>"$tmp/err" || rc=$?
 ok "peers --bogus: usage" "2 1" "$rc $(grep -c '^usage: peers' "$tmp/err")"
+
+# ---- the report from those figures
+"$top/userspace/cowlab/cowlab" --json fork sweep --max 4M --runs 1 \
+	>"$tmp/bench/fork.json" 2>"$tmp/err"
+rc=0
+"$top/scripts/bench/report" "$tmp/bench" >"$tmp/out" 2>"$tmp/err" || rc=$?
+ok "report: made" 0 "$rc"
+ok "report: its three parts, each with figures" "3 0" \
+	"$(grep -c '^## ' "$tmp/bench/report.md") $(grep -c '^No figures' "$tmp/bench/report.md")"
+ok "report: every chart drawn" 6 "$(grep -l '<svg' "$tmp"/bench/*.svg | wc -l)"
+ok "report: every chart in it" 6 \
+	"$(grep -oE '!\[[^]]*\]\([a-z-]+\.svg\)' "$tmp/bench/report.md" | wc -l)"
+head -n 1 "$tmp/bench/faults.tsv" >"$tmp/bench/empty.tsv"
+mv "$tmp/bench/empty.tsv" "$tmp/bench/faults.tsv"
+rc=0
+"$top/scripts/bench/report" "$tmp/bench" >"$tmp/out" 2>"$tmp/err" || rc=$?
+ok "report: a figures file without figures refused" "1 1" \
+	"$rc $(grep -c 'holds no fault figure' "$tmp/err")"
 
 [ "$failed" = 0 ]

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <gnu/libc-version.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ static int nfigs;
 static void keep(const char *section, const char *peer, long param,
 		 double med)
 {
+	if (isnan(med))
+		return;
 	if (nfigs < (int)(sizeof(figs) / sizeof(*figs)))
 		figs[nfigs++] = (struct fig){ section, peer, param, med };
 }
@@ -173,6 +176,7 @@ void report_idle(const struct peer *p, long want, int err,
 	}
 	if (err) {
 		report_err(p->name, err);
+		tsv_line("idle_user", p->name, want, NAN, NAN, NAN, "bytes");
 		return;
 	}
 	printf("  %-14s %7.1f KiB memory %9.1f KiB address space %6.1f KiB kernel",
@@ -203,6 +207,7 @@ void report_max(const struct peer *p, long cap, int err,
 {
 	if (err) {
 		report_err(p->name, err);
+		tsv_line("max_threads", p->name, cap, NAN, NAN, NAN, "threads");
 		return;
 	}
 	printf("  %-14s %9ld threads  (%s)\n", p->name, r->made,
