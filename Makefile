@@ -136,7 +136,7 @@ demo: deps-series
 # side), then the userspace components' own benchmarks on the host.
 $(TOP)/build/faultbench: scripts/bench/faultbench.c
 	@mkdir -p $(TOP)/build
-	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+	$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -o $@ $<
 
 $(TOP)/build/lockbench: scripts/bench/lockbench.c
 	@mkdir -p $(TOP)/build

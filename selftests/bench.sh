@@ -27,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 . "$top/selftests/ktap.sh"
 
 echo "TAP version 13"
-echo "1..22"
+echo "1..26"
 
 # ---- the module built, the benchmark's programs not
 mkdir -p "$tmp/tree/build/$series/noevent"
@@ -70,9 +70,9 @@ rc=0
 	BENCH_LOCK_OPS=20 BENCH_OUT="$tmp/bench" scripts/bench/run) \
 	>"$tmp/out" 2>"$tmp/err" || rc=$?
 ok "fault benchmark, one tiny round: exit status" 0 "$rc"
-for kind in anon cow; do
-	ok "fault benchmark: a figure for each of 5 variants ($kind)" 5 \
-		"$(grep -cE "^$kind +(none|noevent|cowtrace|event|bpftrace) +[0-9.]+ " "$tmp/out")"
+for kind in anon cow reuse file file-around storm; do
+	ok "fault benchmark: a figure for each of 6 variants ($kind)" 6 \
+		"$(grep -cE "^$kind +(none|noevent|cowtrace|event|bpftrace|perftrace) +[0-9.]+ " "$tmp/out")"
 done
 ok "lock benchmark: a figure for each of 3 variants" 3 \
 	"$(grep -cE '^mmap-lock +(none|cowtrace|perf) +[0-9.]+ ' "$tmp/out")"
@@ -105,8 +105,8 @@ rc=0
 ok "report: made" 0 "$rc"
 ok "report: its three parts, each with figures" "3 0" \
 	"$(grep -c '^## ' "$tmp/bench/report.md") $(grep -c '^No figures' "$tmp/bench/report.md")"
-ok "report: every chart drawn" 6 "$(grep -l '<svg' "$tmp"/bench/*.svg | wc -l)"
-ok "report: every chart in it" 6 \
+ok "report: every chart drawn" 10 "$(grep -l '<svg' "$tmp"/bench/*.svg | wc -l)"
+ok "report: every chart in it" 10 \
 	"$(grep -oE '!\[[^]]*\]\([a-z-]+\.svg\)' "$tmp/bench/report.md" | wc -l)"
 head -n 1 "$tmp/bench/faults.tsv" >"$tmp/bench/empty.tsv"
 mv "$tmp/bench/empty.tsv" "$tmp/bench/faults.tsv"
