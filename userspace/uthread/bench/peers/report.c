@@ -179,9 +179,10 @@ void report_idle(const struct peer *p, long want, int err,
 		tsv_line("idle_user", p->name, want, NAN, NAN, NAN, "bytes");
 		return;
 	}
+	/* system-wide: other tasks' stacks come and go, a few bytes each */
 	printf("  %-14s %7.1f KiB memory %9.1f KiB address space %6.1f KiB kernel",
 	       p->name, r->user_bytes / 1024, r->va_bytes / 1024,
-	       r->kernel_bytes / 1024);
+	       fabs(r->kernel_bytes) < 64 ? 0 : r->kernel_bytes / 1024);
 	if (r->made < want)
 		printf("  (only %ld: %s)", r->made, strerror(r->err));
 	putchar('\n');
