@@ -106,27 +106,9 @@ static void pth_idle(long n, struct idle_result *r)
 
 /* --------------------------------------------------------------- echo */
 
-static void *echo_conn(void *arg)
+static void *echo_thread(void *arg)
 {
-	int fd = (int)(long)arg;
-	char buf[ECHO_MSG];
-	size_t got;
-	ssize_t n;
-
-	for (;;) {
-		for (got = 0; got < sizeof(buf); got += n) {
-			n = pth_read(fd, buf + got, sizeof(buf) - got);
-			if (n <= 0)
-				goto out;
-		}
-		for (got = 0; got < sizeof(buf); got += n) {
-			n = pth_write(fd, buf + got, sizeof(buf) - got);
-			if (n <= 0)
-				goto out;
-		}
-	}
-out:
-	close(fd);
+	echo_conn((int)(long)arg, pth_read, pth_write);
 	return NULL;
 }
 
@@ -141,7 +123,7 @@ static int pth_echo_serve(int lfd)
 	pth_attr_set(attr, PTH_ATTR_JOINABLE, FALSE);
 	for (;;) {
 		fd = pth_accept(lfd, NULL, NULL);
-		if (fd < 0 || !pth_spawn(attr, echo_conn, (void *)(long)fd))
+		if (fd < 0 || !pth_spawn(attr, echo_thread, (void *)(long)fd))
 			return -1;
 	}
 }

@@ -155,27 +155,9 @@ static void pt_idle(long n, struct idle_result *r)
 
 /* --------------------------------------------------------------- echo */
 
-static void *echo_conn(void *arg)
+static void *echo_thread(void *arg)
 {
-	int fd = (int)(long)arg;
-	char buf[ECHO_MSG];
-	size_t got;
-	ssize_t n;
-
-	for (;;) {
-		for (got = 0; got < sizeof(buf); got += n) {
-			n = read(fd, buf + got, sizeof(buf) - got);
-			if (n <= 0)
-				goto out;
-		}
-		for (got = 0; got < sizeof(buf); got += n) {
-			n = write(fd, buf + got, sizeof(buf) - got);
-			if (n <= 0)
-				goto out;
-		}
-	}
-out:
-	close(fd);
+	echo_conn((int)(long)arg, read, write);
 	return NULL;
 }
 
@@ -190,7 +172,7 @@ static int pt_echo_serve(int lfd)
 	for (;;) {
 		fd = accept(lfd, NULL, NULL);
 		if (fd < 0 ||
-		    pthread_create(&t, &attr, echo_conn, (void *)(long)fd))
+		    pthread_create(&t, &attr, echo_thread, (void *)(long)fd))
 			return -1;
 	}
 }

@@ -142,7 +142,7 @@ static void st_idle(long n, struct idle_result *r)
 
 /* --------------------------------------------------------------- echo */
 
-static void *echo_conn(void *arg)
+static void *echo_thread(void *arg)
 {
 	st_netfd_t fd = arg;
 	char buf[ECHO_MSG];
@@ -176,7 +176,7 @@ static int st_echo_serve(int lfd)
 		return -1;
 	for (;;) {
 		fd = st_accept(lst, NULL, NULL, ST_UTIME_NO_TIMEOUT);
-		if (!fd || !st_thread_create(echo_conn, fd, 0, 0))
+		if (!fd || !st_thread_create(echo_thread, fd, 0, 0))
 			return -1;
 	}
 }

@@ -144,27 +144,9 @@ static void ut_idle(long n, struct idle_result *r)
 
 /* --------------------------------------------------------------- echo */
 
-static void *echo_conn(void *arg)
+static void *echo_thread(void *arg)
 {
-	int fd = (int)(long)arg;
-	char buf[ECHO_MSG];
-	size_t got;
-	ssize_t n;
-
-	for (;;) {
-		for (got = 0; got < sizeof(buf); got += n) {
-			n = uthread_read(fd, buf + got, sizeof(buf) - got);
-			if (n <= 0)
-				goto out;
-		}
-		for (got = 0; got < sizeof(buf); got += n) {
-			n = uthread_write(fd, buf + got, sizeof(buf) - got);
-			if (n <= 0)
-				goto out;
-		}
-	}
-out:
-	close(fd);
+	echo_conn((int)(long)arg, uthread_read, uthread_write);
 	return NULL;
 }
 
@@ -177,7 +159,7 @@ static void *echo_main(void *arg)
 		fd = uthread_accept(lfd, NULL, NULL);
 		if (fd < 0)
 			return NULL;
-		if (uthread_create(&t, 0, echo_conn, (void *)(long)fd) ||
+		if (uthread_create(&t, 0, echo_thread, (void *)(long)fd) ||
 		    uthread_detach(t))
 			return NULL;
 	}

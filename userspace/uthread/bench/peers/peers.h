@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* What a run of idle threads measured at its peak. */
 struct idle_result {
@@ -53,6 +54,10 @@ extern const struct peer peer_uthread, peer_fcontext, peer_pth, peer_st,
 #define ECHO_MSG	64
 
 uint64_t now_ns(void);
+
+/* Serve echo on @fd with @rd and @wr until the client closes; closes @fd. */
+void echo_conn(int fd, ssize_t (*rd)(int, void *, size_t),
+	       ssize_t (*wr)(int, const void *, size_t));
 
 /* Called by a peer's idle() before it creates the first thread. */
 void idle_start(void);
