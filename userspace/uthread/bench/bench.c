@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "uthread.h"
+#include "sys.h"
 
 #define ROUNDS		15
 /* create+join: batches per round and pairs per batch */
@@ -388,22 +389,6 @@ static double bench_pthread_cj(long n)
 
 /* ------------------------------------------------ memory */
 
-static long status_kb(const char *key)
-{
-	char line[256];
-	size_t len = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':')
-			v = strtol(line + len + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 static long count_vmas(void)
 {
 	char line[512];
@@ -443,8 +428,8 @@ static void *idle_main(void *arg)
 		d->err = ENOMEM;
 		return NULL;
 	}
-	d->rss0 = status_kb("VmRSS");
-	d->pte0 = status_kb("VmPTE");
+	d->rss0 = proc_kb("/proc/self/status", "VmRSS");
+	d->pte0 = proc_kb("/proc/self/status", "VmPTE");
 	d->vma0 = count_vmas();
 	t0 = now_ns();
 	for (i = 0; i < d->n; i++) {
@@ -458,8 +443,8 @@ static void *idle_main(void *arg)
 	/* Every new thread runs up to its sem_wait and parks */
 	uthread_yield();
 	d->t_block = now_ns() - t0;
-	d->rss1 = status_kb("VmRSS");
-	d->pte1 = status_kb("VmPTE");
+	d->rss1 = proc_kb("/proc/self/status", "VmRSS");
+	d->pte1 = proc_kb("/proc/self/status", "VmPTE");
 	d->vma1 = count_vmas();
 	t0 = now_ns();
 	for (i = 0; i < d->made; i++)
@@ -482,12 +467,6 @@ static int run_idle(struct idle *d)
 	return err ? err : d->err;
 }
 
-/*
- * Without guard regions (kernel < 6.13) every guarded stack is two VMAs:
- * make room for a million of them, if we may, and put the limit back.
- */
-static long old_max_map = -1;
-
 static bool guard_regions_supported(void)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -502,49 +481,22 @@ static bool guard_regions_supported(void)
 	return ok;
 }
 
-static void max_map_set(long v)
-{
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "w");
-
-	if (!f)
-		return;
-	fprintf(f, "%ld\n", v);
-	fclose(f);
-}
-
-static long max_map_get(void)
-{
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static void max_map_restore(void)
-{
-	if (old_max_map > 0)
-		max_map_set(old_max_map);
-}
-
+/*
+ * Without guard regions (kernel < 6.13) every guarded stack is two VMAs:
+ * make room for a million of them, if we may, and put the limit back.
+ */
 static const char *max_map_prepare(long threads)
 {
-	long need = 2 * threads + 65536, cur = max_map_get();
-
 	if (guard_regions_supported())
 		return "guard pages via MADV_GUARD_INSTALL: no VMA split";
-	if (cur >= need)
+	switch (max_map_raise(2 * threads + 65536)) {
+	case 0:
 		return "guard pages via mprotect: max_map_count is large enough";
-	if (geteuid())
+	case 1:
+		return "guard pages via mprotect: max_map_count raised for this run";
+	default:
 		return "guard pages via mprotect: max_map_count too low (not root)";
-	old_max_map = cur;
-	atexit(max_map_restore);
-	max_map_set(need);
-	return "guard pages via mprotect: max_map_count raised for this run";
+	}
 }
 
 /* ------------------------------------------------ main */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "sys.h"
 #include "peers.h"
 
 uint64_t now_ns(void)
@@ -29,22 +30,6 @@ uint64_t now_ns(void)
 }
 
 /* ------------------------------------------------------- idle memory */
-
-static long status_kb(const char *file, const char *key)
-{
-	size_t len = strlen(key);
-	char line[256];
-	long v = -1;
-	FILE *f = fopen(file, "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':')
-			v = strtol(line + len + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
 
 /* The child's result pipe, for a run that ends at its peak. */
 static int out_fd = -1;
@@ -75,10 +60,10 @@ static struct mem idle_base;
 
 static void mem_now(struct mem *m)
 {
-	m->size = status_kb("/proc/self/status", "VmSize");
-	m->rss = status_kb("/proc/self/status", "VmRSS");
-	m->pte = status_kb("/proc/self/status", "VmPTE");
-	m->kstack = status_kb("/proc/meminfo", "KernelStack");
+	m->size = proc_kb("/proc/self/status", "VmSize");
+	m->rss = proc_kb("/proc/self/status", "VmRSS");
+	m->pte = proc_kb("/proc/self/status", "VmPTE");
+	m->kstack = proc_kb("/proc/meminfo", "KernelStack");
 }
 
 void idle_start(void)

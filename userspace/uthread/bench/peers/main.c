@@ -24,6 +24,7 @@
 #include "echo_client.h"
 #include "peers.h"
 #include "report.h"
+#include "sys.h"
 
 static const struct peer *const peers[] = {
 	&peer_uthread, &peer_fcontext, &peer_pth, &peer_st, &peer_pthread,
@@ -162,54 +163,21 @@ static void memory(void)
 	}
 }
 
-static long old_max_map = -1;
-
-static long max_map_get(void)
-{
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int max_map_set(long v)
-{
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "we");
-
-	if (!f)
-		return -1;
-	fprintf(f, "%ld\n", v);
-	return fclose(f);
-}
-
-static void max_map_restore(void)
-{
-	if (old_max_map > 0)
-		max_map_set(old_max_map);
-}
-
 /*
  * A stack with a guard page made by mprotect() (libuthread before 6.13,
  * pthreads) is two mappings: so that memory, not vm.max_map_count, is
  * what stops the run, raise the limit for the run if we may.
  */
-static const char *max_map_raise(long need)
+static const char *max_map_note(long need)
 {
-	long cur = max_map_get();
-
-	if (cur >= need)
+	switch (max_map_raise(need)) {
+	case 0:
 		return "vm.max_map_count is high enough";
-	if (old_max_map < 0 && !max_map_set(need)) {
-		old_max_map = cur;
-		atexit(max_map_restore);
+	case 1:
 		return "vm.max_map_count raised for the run";
+	default:
+		return "vm.max_map_count left as it is (not root): it may stop a run first";
 	}
-	return "vm.max_map_count left as it is (not root): it may stop a run first";
 }
 
 static void most_threads(void)
@@ -218,7 +186,7 @@ static void most_threads(void)
 	struct idle_result r;
 	int i, err;
 
-	report_max_begin(a.as_limit, max_map_raise(2 * o.max_n + 65536));
+	report_max_begin(a.as_limit, max_map_note(2 * o.max_n + 65536));
 	for (i = 0; i < NPEERS; i++) {
 		a.p = peers[i];
 		err = run_child(idle_child, &a, &r, sizeof(r), 300);
