@@ -71,8 +71,8 @@ rc=0
 	>"$tmp/out" 2>"$tmp/err" || rc=$?
 ok "fault benchmark, one tiny round: exit status" 0 "$rc"
 for kind in anon cow reuse file file-around storm; do
-	ok "fault benchmark: a figure for each of 6 variants ($kind)" 6 \
-		"$(grep -cE "^$kind +(none|noevent|cowtrace|event|bpftrace|perftrace) +[0-9.]+ " "$tmp/out")"
+	ok "fault benchmark: a figure for each of 8 variants ($kind)" 8 \
+		"$(grep -cE "^$kind +(none|noevent|cowtrace|bracket|classify|event|bpftrace|perftrace) +[0-9.]+ " "$tmp/out")"
 done
 ok "lock benchmark: a figure for each of 3 variants" 3 \
 	"$(grep -cE '^mmap-lock +(none|cowtrace|perf) +[0-9.]+ ' "$tmp/out")"
