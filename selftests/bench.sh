@@ -27,7 +27,7 @@ trap 'rm -rf "$tmp"' EXIT
 . "$top/selftests/ktap.sh"
 
 echo "TAP version 13"
-echo "1..26"
+echo "1..27"
 
 # ---- the module built, the benchmark's programs not
 mkdir -p "$tmp/tree/build/$series/noevent"
@@ -66,10 +66,14 @@ ok "--guest without its module: named" 1 "$(grep -c "missing $tmp/none.ko" "$tmp
 make -s -C "$top" "$top/build/faultbench" "$top/build/lockbench" \
 	>"$tmp/build" 2>&1 || cat "$tmp/build" >&2
 rc=0
+# every kind, in an order of our own: the guest must be told it
 (cd "$top" && KVER=$series BENCH_ROUNDS=1 BENCH_PAGES=20 BENCH_REPS=1 \
-	BENCH_LOCK_OPS=20 BENCH_OUT="$tmp/bench" scripts/bench/run) \
+	BENCH_LOCK_OPS=20 BENCH_OUT="$tmp/bench" \
+	BENCH_KINDS="storm file-around file reuse cow anon" scripts/bench/run) \
 	>"$tmp/out" 2>"$tmp/err" || rc=$?
 ok "fault benchmark, one tiny round: exit status" 0 "$rc"
+ok "fault benchmark: the kinds in the order asked" storm \
+	"$(grep -m1 -oE '^[a-z-]+ +none ' "$tmp/out" | cut -d' ' -f1)"
 for kind in anon cow reuse file file-around storm; do
 	ok "fault benchmark: a figure for each of 8 variants ($kind)" 8 \
 		"$(grep -cE "^$kind +(none|noevent|cowtrace|bracket|classify|event|bpftrace|perftrace) +[0-9.]+ " "$tmp/out")"
