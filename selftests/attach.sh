@@ -118,11 +118,15 @@ ok "copies, reuses and the unclassified add up to its faults" \
 	"$(column "$cow_pid" faults)" "$sum"
 
 # The waiter's waits on CPU 0 are counted after the load, not lost: about
-# 300 a second, none if its CPU's slot stayed open.
+# 300 a second, none ever if its CPU's slot stayed open. A starved guest
+# may see no contention in a given second: up to 10 of them.
 echo "locks reset" >"$dir/control"
-sleep 1
-waits=$(waits_of "$(pgrep -x ct_contend/0)")
-echo "# the waiter on CPU 0: $waits waits counted in a second"
+for secs in $(seq 10); do
+	sleep 1
+	waits=$(waits_of "$(pgrep -x ct_contend/0)")
+	[ "$waits" -gt 0 ] && break
+done
+echo "# the waiter on CPU 0: $waits waits counted in $secs s"
 ok "the waits on CPU 0 are counted" counted \
 	"$([ "$waits" -gt 0 ] && echo counted || echo "none of them")"
 
