@@ -64,6 +64,31 @@ static void reap(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * A child that shares every page of this process until *@release, the
+ * pipe end it waits on, is closed; its pid, or -1.
+ */
+static pid_t fork_holding(int *release)
+{
+	int hold[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(hold))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		close(hold[1]);
+		_exit(read(hold[0], &c, 1) < 0);
+	}
+	close(hold[0]);
+	if (pid < 0)
+		close(hold[1]);
+	else
+		*release = hold[1];
+	return pid;
+}
+
 TEST(header_names_every_column)
 {
 	struct ct_reader r;
@@ -189,21 +214,14 @@ TEST(parent_write_while_child_lives_copies_for_the_parent)
 {
 	struct measure m;
 	struct ct_row d;
-	int hold[2];
+	int release;
 	pid_t pid;
 	char *p = map_anon(NPAGES);
 
 	ASSERT_NE(NULL, p);
 	write_pages(p, NPAGES);
-	ASSERT_EQ(0, pipe(hold));
-	pid = fork();
+	pid = fork_holding(&release);
 	ASSERT_LE(0, pid);
-	if (!pid) {
-		/* Share the pages until the parent closes its end. */
-		close(hold[1]);
-		_exit(read(hold[0], &pid, 1) < 0);
-	}
-	close(hold[0]);
 	/*
 	 * A dry run first: the child's own writes may already have made a
 	 * page of this stack the parent's alone, and the measuring path's
@@ -214,7 +232,7 @@ TEST(parent_write_while_child_lives_copies_for_the_parent)
 	ASSERT_EQ(0, measure_start(&m));
 	write_pages(p, NPAGES);
 	ASSERT_EQ(0, measure_end(&m, &d));
-	close(hold[1]);
+	close(release);
 	reap(pid);
 	EXPECT_EQ(NPAGES, d.c[COWTRACE_COW_COPY]);
 	EXPECT_EQ(NPAGES, d.c[COWTRACE_COW_COPY_ANON]);
@@ -234,7 +252,7 @@ TEST(a_move_to_another_cpu_after_fork_faults_nothing_in_a_window)
 	struct measure m;
 	struct ct_row d;
 	cpu_set_t other;
-	int hold[2], cpu;
+	int release, cpu;
 	pid_t pid;
 
 	if (!__rseq_size)
@@ -242,14 +260,8 @@ TEST(a_move_to_another_cpu_after_fork_faults_nothing_in_a_window)
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "one CPU: nowhere to move to");
 	/* Unpinned, so that the child starts on the idle CPU, not this one. */
-	ASSERT_EQ(0, pipe(hold));
-	pid = fork();
+	pid = fork_holding(&release);
 	ASSERT_LE(0, pid);
-	if (!pid) {
-		close(hold[1]);
-		_exit(read(hold[0], &pid, 1) < 0);
-	}
-	close(hold[0]);
 	/* Both calls run once before the window: their code is mapped. */
 	ASSERT_EQ(0, sched_getaffinity(0, sizeof(other), &other));
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(other), &other));
@@ -261,7 +273,7 @@ TEST(a_move_to_another_cpu_after_fork_faults_nothing_in_a_window)
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(other), &other));
 	ASSERT_NE(cpu, sched_getcpu());
 	ASSERT_EQ(0, measure_end(&m, &d));
-	close(hold[1]);
+	close(release);
 	reap(pid);
 	EXPECT_EQ(0, d.c[COWTRACE_FAULTS]);
 	EXPECT_EQ(0, d.c[COWTRACE_COW_COPY]);
