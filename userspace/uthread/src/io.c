@@ -223,13 +223,18 @@ static int ut_nonblock(int fd)
 	return 0;
 }
 
+/* Inside a run, or false with errno EPERM. */
+static bool ut_io_allowed(void)
+{
+	if (ut_in_thread())
+		return true;
+	errno = EPERM;
+	return false;
+}
+
 static bool ut_io_enter(int fd)
 {
-	if (!ut_in_thread()) {
-		errno = EPERM;
-		return false;
-	}
-	return !ut_nonblock(fd);
+	return ut_io_allowed() && !ut_nonblock(fd);
 }
 
 /* After a failed call: park and retry (true), or report it (false). */
@@ -269,7 +274,7 @@ static void ut_fd_is_socket(int fd, bool socket)
 		ut_sched.fds[fd].not_socket = !socket;
 }
 
-/* recv() or send() with MSG_DONTWAIT; -2 if @fd is no socket. */
+/* recv() or send() with MSG_DONTWAIT; -2 (errno ENOTSOCK) if @fd is no socket. */
 static ssize_t ut_sock_io(int fd, void *buf, size_t count, int flags,
 			  bool write)
 {
@@ -289,10 +294,8 @@ ssize_t uthread_read(int fd, void *buf, size_t count)
 {
 	ssize_t r;
 
-	if (!ut_in_thread()) {
-		errno = EPERM;
+	if (!ut_io_allowed())
 		return -1;
-	}
 	if (ut_maybe_socket(fd)) {
 		r = ut_sock_io(fd, buf, count, 0, false);
 		if (r != -2)
@@ -311,10 +314,8 @@ ssize_t uthread_write(int fd, const void *buf, size_t count)
 {
 	ssize_t r;
 
-	if (!ut_in_thread()) {
-		errno = EPERM;
+	if (!ut_io_allowed())
 		return -1;
-	}
 	if (ut_maybe_socket(fd)) {
 		r = ut_sock_io(fd, (void *)buf, count, 0, true);
 		if (r != -2)
@@ -333,13 +334,9 @@ ssize_t uthread_recv(int fd, void *buf, size_t len, int flags)
 {
 	ssize_t r;
 
-	if (!ut_in_thread()) {
-		errno = EPERM;
+	if (!ut_io_allowed())
 		return -1;
-	}
 	r = ut_sock_io(fd, buf, len, flags, false);
-	if (r == -2)
-		errno = ENOTSOCK;
 	return r == -2 ? -1 : r;
 }
 
@@ -347,13 +344,9 @@ ssize_t uthread_send(int fd, const void *buf, size_t len, int flags)
 {
 	ssize_t r;
 
-	if (!ut_in_thread()) {
-		errno = EPERM;
+	if (!ut_io_allowed())
 		return -1;
-	}
 	r = ut_sock_io(fd, (void *)buf, len, flags, true);
-	if (r == -2)
-		errno = ENOTSOCK;
 	return r == -2 ? -1 : r;
 }
 
