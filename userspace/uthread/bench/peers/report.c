@@ -236,7 +236,7 @@ void report_echo_error(const struct peer *p, long conns, int err)
 void report_echo(const struct peer *p, long conns, const char *why,
 		 const struct echo_result *r, int n)
 {
-	double rate[32], p50[32], p99[32], lo, hi;
+	double rate[32], p50[32], p99[32], mrate, m50, m99;
 	int i;
 
 	if (!strcmp(p->name, "libuthread"))
@@ -255,19 +255,16 @@ void report_echo(const struct peer *p, long conns, const char *why,
 		p99[i] = r[i].p99_us;
 	}
 	n = i;
-	qsort(rate, n, sizeof(*rate), cmp_double);
-	lo = rate[0];
-	hi = rate[n - 1];
+	/* median() sorts: the lowest and highest are at the ends after */
+	mrate = median(rate, n);
+	m50 = median(p50, n);
+	m99 = median(p99, n);
 	printf("    %-14s %9.0f req/s [%9.0f .. %9.0f]  p50 %8.1f us  p99 %8.1f us\n",
-	       p->name, median(rate, n), lo, hi, median(p50, n),
-	       median(p99, n));
-	tsv_line("echo_rps", p->name, conns, median(rate, n), lo, hi, "req/s");
-	qsort(p50, n, sizeof(*p50), cmp_double);
-	tsv_line("echo_p50", p->name, conns, median(p50, n), p50[0],
-		 p50[n - 1], "us");
-	qsort(p99, n, sizeof(*p99), cmp_double);
-	tsv_line("echo_p99", p->name, conns, median(p99, n), p99[0],
-		 p99[n - 1], "us");
+	       p->name, mrate, rate[0], rate[n - 1], m50, m99);
+	tsv_line("echo_rps", p->name, conns, mrate, rate[0], rate[n - 1],
+		 "req/s");
+	tsv_line("echo_p50", p->name, conns, m50, p50[0], p50[n - 1], "us");
+	tsv_line("echo_p99", p->name, conns, m99, p99[0], p99[n - 1], "us");
 }
 
 /* ------------------------------------------------------------ verdicts */
