@@ -142,6 +142,13 @@ $(TOP)/build/lockbench: scripts/bench/lockbench.c
 	@mkdir -p $(TOP)/build
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread -o $@ $<
 
+# The guest-instruction counter (a QEMU plugin: its callbacks' signatures
+# are QEMU's, used or not).
+$(TOP)/build/insncount.so: scripts/bench/insncount.c $(COWTRACE_CACHE)/qemu-plugin/qemu-plugin.h
+	@mkdir -p $(TOP)/build
+	$(CC) -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -shared -fPIC \
+		-I$(COWTRACE_CACHE)/qemu-plugin -o $@ $<
+
 # The module once more without its trace event, for the event's own cost.
 module-noevent: $(BUILD)/Kbuild
 	@mkdir -p $(BUILD)/noevent
@@ -149,7 +156,7 @@ module-noevent: $(BUILD)/Kbuild
 	@cp -rsf $(TOP)/module $(BUILD)/noevent/
 	$(KBUILD) M=$(BUILD)/noevent $(MODULE_FLAGS) CT_BENCH_NO_EVENT=1 modules
 
-bench: deps-series $(TOP)/build/faultbench $(TOP)/build/lockbench
+bench: deps-series $(TOP)/build/faultbench $(TOP)/build/lockbench $(TOP)/build/insncount.so
 	$(MAKE) KVER=$(KVER) module module-noevent
 	scripts/bench/run
 	$(MAKE) -C userspace bench PEERS_TSV=$(TOP)/build/bench/peers.tsv \

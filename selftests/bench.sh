@@ -8,7 +8,9 @@
 #    refused in seconds, naming what is missing, no VM started; --guest
 #    likewise;
 #  - the fault and lock benchmark in the VM (one round of a few faults):
-#    a figure for every variant;
+#    a figure for every variant, in time and in guest instructions, the
+#    instruction counter exact on a loop of known length; a counter whose
+#    counts do not match the runs, or fall short, refused;
 #  - libuthread's peers (--smoke): every library's figures; bad options
 #    refused with a usage message;
 #  - the report from those figures: its parts and charts; a figures file
@@ -27,7 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 . "$top/selftests/ktap.sh"
 
 echo "TAP version 13"
-echo "1..27"
+echo "1..38"
 
 # ---- the module built, the benchmark's programs not
 mkdir -p "$tmp/tree/build/$series/noevent"
@@ -46,6 +48,8 @@ ok "no programs built: faultbench named" 1 \
 	"$(grep -c "missing $tmp/tree/build/faultbench" "$tmp/err")"
 ok "no programs built: lockbench named" 1 \
 	"$(grep -c "missing $tmp/tree/build/lockbench" "$tmp/err")"
+ok "no programs built: the instruction counter named" 1 \
+	"$(grep -c "missing $tmp/tree/build/insncount.so" "$tmp/err")"
 ok "no programs built: no VM started" 0 "$(grep -c '^# round' "$tmp/err")"
 
 # ---- nothing built
@@ -64,11 +68,11 @@ ok "--guest without its module: named" 1 "$(grep -c "missing $tmp/none.ko" "$tmp
 
 # ---- one tiny round in the VM
 make -s -C "$top" "$top/build/faultbench" "$top/build/lockbench" \
-	>"$tmp/build" 2>&1 || cat "$tmp/build" >&2
+	"$top/build/insncount.so" >"$tmp/build" 2>&1 || cat "$tmp/build" >&2
 rc=0
 # every kind, in an order of our own: the guest must be told it
 (cd "$top" && KVER=$series BENCH_ROUNDS=1 BENCH_PAGES=20 BENCH_REPS=1 \
-	BENCH_LOCK_OPS=20 BENCH_OUT="$tmp/bench" \
+	BENCH_INSN_ROUNDS=1 BENCH_INSN_REPS=1 BENCH_LOCK_OPS=20 BENCH_OUT="$tmp/bench" \
 	BENCH_KINDS="storm file-around file reuse cow anon" scripts/bench/run) \
 	>"$tmp/out" 2>"$tmp/err" || rc=$?
 ok "fault benchmark, one tiny round: exit status" 0 "$rc"
@@ -76,11 +80,35 @@ ok "fault benchmark: the kinds in the order asked" storm \
 	"$(grep -m1 -oE '^[a-z-]+ +none ' "$tmp/out" | cut -d' ' -f1)"
 for kind in anon cow reuse file file-around storm; do
 	ok "fault benchmark: a figure for each of 8 variants ($kind)" 8 \
-		"$(grep -cE "^$kind +(none|noevent|cowtrace|bracket|classify|event|bpftrace|perftrace) +[0-9.]+ " "$tmp/out")"
+		"$(sed '/insns\/fault/,$d' "$tmp/out" |
+			grep -cE "^$kind +(none|noevent|cowtrace|bracket|classify|event|bpftrace|perftrace) +[0-9.]+ ")"
 done
 ok "lock benchmark: a figure for each of 3 variants" 3 \
 	"$(grep -cE '^mmap-lock +(none|cowtrace|perf) +[0-9.]+ ' "$tmp/out")"
+# 10000 turns of dec + jnz, and the start mark
+ok "instruction counter: a loop of known length counted exactly" 1 \
+	"$(grep -c '^insns 20001$' "$tmp/bench/insns.raw" 2>/dev/null | awk '{ print ($1 > 0) }')"
+for kind in anon cow reuse file file-around storm; do
+	ok "counted boot: instructions for each of 8 variants ($kind)" 8 \
+		"$(sed -n '/insns\/fault/,$p' "$tmp/out" |
+			grep -cE "^$kind +(none|noevent|cowtrace|bracket|classify|event|bpftrace|perftrace) +[0-9.]+ +[0-9.]+ +[0-9.]+ +-?[0-9.]+%$")"
+done
 [ "$failed" = 0 ] || { sed 's/^/# out: /' "$tmp/out"; tail -n 20 "$tmp/err" | sed 's/^/# err: /'; }
+
+# ---- the counter's lines against the runs'
+printf 'insn\tcalib\tcalib\t21\ninsn\tnone\tanon\t10\n' >"$tmp/runs"
+printf 'insns 21\ninsns 5000\n' >"$tmp/counts"
+ok "counted runs: instructions per fault" "none	anon	500.0" \
+	"$("$top/scripts/bench/run" --insns-per-fault "$tmp/runs" "$tmp/counts" 2>&1)"
+printf 'insns 21\n' >"$tmp/counts"
+rc=0
+"$top/scripts/bench/run" --insns-per-fault "$tmp/runs" "$tmp/counts" >/dev/null 2>"$tmp/err" || rc=$?
+ok "counted runs: a count missing refused" "1 1" "$rc $(grep -c '1 counts, for 2 runs' "$tmp/err")"
+printf 'insns 20\ninsns 5000\n' >"$tmp/counts"
+rc=0
+"$top/scripts/bench/run" --insns-per-fault "$tmp/runs" "$tmp/counts" >/dev/null 2>"$tmp/err" || rc=$?
+ok "counted runs: a counter short of the check loop refused" "1 1" \
+	"$rc $(grep -c 'counted 20 of 21 instructions' "$tmp/err")"
 
 # ---- libuthread's peers
 peers=$top/userspace/uthread/build/peers
@@ -109,8 +137,8 @@ rc=0
 ok "report: made" 0 "$rc"
 ok "report: its three parts, each with figures" "3 0" \
 	"$(grep -c '^## ' "$tmp/bench/report.md") $(grep -c '^No figures' "$tmp/bench/report.md")"
-ok "report: every chart drawn" 10 "$(grep -l '<svg' "$tmp"/bench/*.svg | wc -l)"
-ok "report: every chart in it" 10 \
+ok "report: every chart drawn" 11 "$(grep -l '<svg' "$tmp"/bench/*.svg | wc -l)"
+ok "report: every chart in it" 11 \
 	"$(grep -oE '!\[[^]]*\]\([a-z-]+\.svg\)' "$tmp/bench/report.md" | wc -l)"
 head -n 1 "$tmp/bench/faults.tsv" >"$tmp/bench/empty.tsv"
 mv "$tmp/bench/empty.tsv" "$tmp/bench/faults.tsv"

@@ -2,7 +2,7 @@
 /*
  * faultbench: the cost of one page fault, by kind.
  *
- *   faultbench KIND PAGES REPS, KIND one of
+ *   faultbench [-m] KIND PAGES REPS, KIND one of
  *     anon          fresh anonymous write faults
  *     cow           copy-on-write faults in the parent while a forked child
  *                   still shares the pages (each a copy)
@@ -18,6 +18,12 @@
  * fastest and slowest run): CLOCK_MONOTONIC time over the faults the kernel
  * counted (minor faults, getrusage()), so that a fault that maps several
  * pages (fault-around, a large folio) is one fault. THP off.
+ *
+ * With -m it marks each run's faults for the guest-instruction counter
+ * (scripts/bench/insncount.c, a QEMU plugin) and prints one line a run,
+ * "faults N", the faults the kernel counted between the marks. Kind calib
+ * then checks the counter: a loop of PAGES turns, "expect N" instructions
+ * between its marks, exactly.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -32,6 +38,14 @@
 #include <unistd.h>
 
 static size_t page_size;
+/* -m: the runs' faults, for the counter; the warm-up is not marked. */
+static int marking;
+static long window_faults;
+
+/* nopl disp32(%rax), bytes 0f 1f 80 OP 00 74 63: insncount's marks. */
+#define MARK_START	"0x00"
+#define MARK_STOP	"0x01"
+#define MARK(op)	".byte 0x0f, 0x1f, 0x80, " op ", 0x00, 0x74, 0x63\n\t"
 
 static double now_ns(void)
 {
@@ -61,12 +75,31 @@ static long minflt(void)
 	return ru.ru_minflt;
 }
 
-/* ns per fault since @start, when there were @f0 faults. */
-static double per_fault(double start, long f0)
-{
-	double ns = now_ns() - start;
-	long n = minflt() - f0;
+/* What is measured: the time and the faults between open and close. */
+struct window {
+	double start;
+	long f0;
+};
 
+static void window_open(struct window *w)
+{
+	w->f0 = minflt();
+	w->start = now_ns();
+	if (marking)
+		asm volatile(MARK(MARK_START) ::: "memory");
+}
+
+/* ns per fault since the window opened. */
+static double window_close(const struct window *w)
+{
+	double ns;
+	long n;
+
+	if (marking)
+		asm volatile(MARK(MARK_STOP) ::: "memory");
+	ns = now_ns() - w->start;
+	n = minflt() - w->f0;
+	window_faults = n;
 	return ns / (n > 0 ? n : 1);
 }
 
@@ -82,11 +115,11 @@ static void write_all(char *p, size_t pages)
 
 static double touch(char *p, size_t pages)
 {
-	long f0 = minflt();
-	double start = now_ns();
+	struct window w;
 
+	window_open(&w);
 	write_all(p, pages);
-	return per_fault(start, f0);
+	return window_close(&w);
 }
 
 static double run_anon(size_t pages)
@@ -103,13 +136,13 @@ static double run_anon(size_t pages)
 
 static double read_all(const char *p, size_t pages)
 {
-	long f0 = minflt();
-	double start = now_ns();
+	struct window w;
 	size_t i;
 
+	window_open(&w);
 	for (i = 0; i < pages; i++)
 		asm volatile("" : : "r"(p[i * page_size]) : "memory");
-	return per_fault(start, f0);
+	return window_close(&w);
 }
 
 static double run_cow(size_t pages)
@@ -122,7 +155,7 @@ static double run_cow(size_t pages)
 
 	if (!p || pipe(hold))
 		exit(1);
-	touch(p, pages);
+	write_all(p, pages);
 	pid = fork();
 	if (pid < 0)
 		exit(1);
@@ -146,7 +179,7 @@ static double run_reuse(size_t pages)
 
 	if (!p)
 		exit(1);
-	touch(p, pages);
+	write_all(p, pages);
 	pid = fork();
 	if (pid < 0)
 		exit(1);
@@ -171,7 +204,7 @@ static double run_file(size_t pages, int around)
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		exit(1);
-	touch(p, pages);
+	write_all(p, pages);
 	munmap(p, len);
 	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
@@ -206,8 +239,8 @@ static double run_storm(size_t pages)
 	struct storm s[STORM_THREADS];
 	pthread_t t[STORM_THREADS];
 	pthread_barrier_t ready, go;
-	double start, ns;
-	long f0;
+	struct window w;
+	double ns;
 	int i;
 
 	pthread_barrier_init(&ready, NULL, STORM_THREADS + 1);
@@ -219,12 +252,11 @@ static double run_storm(size_t pages)
 	}
 	/* all at the start line, their stacks mapped: only their pages fault */
 	pthread_barrier_wait(&ready);
-	f0 = minflt();
+	window_open(&w);
 	pthread_barrier_wait(&go);
-	start = now_ns();
 	for (i = 0; i < STORM_THREADS; i++)
 		pthread_join(t[i], NULL);
-	ns = per_fault(start, f0);
+	ns = window_close(&w);
 	for (i = 0; i < STORM_THREADS; i++)
 		munmap(s[i].p, pages * page_size);
 	pthread_barrier_destroy(&ready);
@@ -232,8 +264,27 @@ static double run_storm(size_t pages)
 	return ns;
 }
 
+/*
+ * @turns of a two-instruction loop between two marks: the counter must see
+ * the start mark and 2 * @turns instructions, no more, no less.
+ */
+static double run_calib(size_t turns)
+{
+	unsigned long n = turns;
+
+	if (!marking)
+		return 0;
+	asm volatile(MARK(MARK_START)
+		     "1: dec %0\n\t"
+		     "jnz 1b\n\t"
+		     MARK(MARK_STOP)
+		     : "+r"(n) : : "memory", "cc");
+	window_faults = 2 * turns + 1;
+	return 0;
+}
+
 static const char *const kinds[] = {
-	"anon", "cow", "reuse", "file", "file-around", "storm",
+	"anon", "cow", "reuse", "file", "file-around", "storm", "calib",
 };
 
 static double run(int kind, size_t pages)
@@ -244,7 +295,8 @@ static double run(int kind, size_t pages)
 	case 2: return run_reuse(pages);
 	case 3: return run_file(pages, 0);
 	case 4: return run_file(pages, 1);
-	default: return run_storm(pages);
+	case 5: return run_storm(pages);
+	default: return run_calib(pages);
 	}
 }
 
@@ -261,12 +313,17 @@ int main(int argc, char **argv)
 	size_t pages;
 	double *ns;
 
+	if (argc > 1 && !strcmp(argv[1], "-m")) {
+		marking = 1;
+		argv++;
+		argc--;
+	}
 	for (i = 0; argc == 4 && i < (int)(sizeof(kinds) / sizeof(*kinds)); i++)
 		if (!strcmp(argv[1], kinds[i]))
 			kind = i;
-	if (kind < 0) {
-		fprintf(stderr, "usage: faultbench KIND PAGES REPS, KIND one of\n"
-			"anon cow reuse file file-around storm\n");
+	if (kind < 0 || (!marking && !strcmp(kinds[kind], "calib"))) {
+		fprintf(stderr, "usage: faultbench [-m] KIND PAGES REPS, KIND one of\n"
+			"anon cow reuse file file-around storm (and with -m, calib)\n");
 		return 2;
 	}
 	page_size = sysconf(_SC_PAGESIZE);
@@ -279,9 +336,20 @@ int main(int argc, char **argv)
 	ns = calloc(reps, sizeof(*ns));
 	if (!ns)
 		return 1;
+	i = marking;
+	marking = 0;
 	run(kind, pages);	/* warm-up */
-	for (i = 0; i < reps; i++)
+	marking = i;
+	for (i = 0; i < reps; i++) {
 		ns[i] = run(kind, pages);
+		if (marking)
+			printf("%s %ld\n", kind == 6 ? "expect" : "faults",
+			       window_faults);
+	}
+	if (marking) {
+		free(ns);
+		return 0;
+	}
 	qsort(ns, reps, sizeof(*ns), cmp);
 	printf("%.1f %.1f %.1f\n", ns[reps / 2], ns[0], ns[reps - 1]);
 	free(ns);
