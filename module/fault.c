@@ -12,9 +12,9 @@
  * sleeps included) is the kernel's count less the classified ones, and
  * shows as unclassified.
  *
- * While a try is in progress, kprobes on the functions that resolve it
- * leave markers in its state; on return the markers decide the fault's one
- * kind. These functions have the same names and first arguments on the 6.1
+ * While a try is in progress, hooks on the entry of the functions that
+ * resolve it leave markers in its state; on return the markers decide the
+ * fault's one kind. These functions have the same names and first arguments on the 6.1
  * and 6.12 series, except the one that installs a new anonymous page, which
  * was converted to folios in between.
  */
@@ -225,34 +225,36 @@ static int ct_hmf_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-/* do_wp_page(vmf) runs with the pte locked: the page it names is stable. */
-static int ct_wp_pre(struct kprobe *p, struct pt_regs *regs)
+/*
+ * The classifiers are function-entry hooks (hooks.h): each is given the
+ * first argument of the function it hooks.
+ *
+ * do_wp_page(vmf) runs with the pte locked: the page it names is stable.
+ */
+static void ct_wp(unsigned long arg0)
 {
-	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+	struct vm_fault *vmf = (struct vm_fault *)arg0;
 	struct ct_fault *f = ct_current_fault();
 	unsigned long pfn;
 
 	if (!f)
-		return 0;
+		return;
 	f->markers |= CT_F_WP;
 	pfn = pte_pfn(vmf->orig_pte);
 	if (is_zero_pfn(pfn))
 		f->src = CT_SRC_ZERO;
 	else if (pfn_valid(pfn))
 		f->src = PageAnon(pfn_to_page(pfn)) ? CT_SRC_ANON : CT_SRC_FILE;
-	return 0;
 }
 
-static int ct_reuse_pre(struct kprobe *p, struct pt_regs *regs)
+static void ct_reuse(unsigned long arg0)
 {
 	ct_mark(CT_F_REUSE);
-	return 0;
 }
 
-static int ct_new_anon_pre(struct kprobe *p, struct pt_regs *regs)
+static void ct_new_anon(unsigned long arg0)
 {
 	ct_mark(CT_F_NEW_ANON);
-	return 0;
 }
 
 /*
@@ -264,28 +266,26 @@ static int ct_new_anon_pre(struct kprobe *p, struct pt_regs *regs)
  */
 #ifdef CT_HAVE_LEAFOPS
 /* Newer kernels (7.x) read non-present entries as "software leaf" ones. */
-static int ct_swap_pre(struct kprobe *p, struct pt_regs *regs)
+static void ct_swap(unsigned long arg0)
 {
-	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+	struct vm_fault *vmf = (struct vm_fault *)arg0;
 	softleaf_t entry = softleaf_from_pte(vmf->orig_pte);
 
 	if (softleaf_is_swap(entry))
 		ct_mark(CT_F_SWAP);
 	else if (!softleaf_is_marker(entry))
 		ct_mark(CT_F_OTHER);
-	return 0;
 }
 #else
-static int ct_swap_pre(struct kprobe *p, struct pt_regs *regs)
+static void ct_swap(unsigned long arg0)
 {
-	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+	struct vm_fault *vmf = (struct vm_fault *)arg0;
 	swp_entry_t entry = pte_to_swp_entry(vmf->orig_pte);
 
 	if (!non_swap_entry(entry))
 		ct_mark(CT_F_SWAP);
 	else if (!is_pte_marker_entry(entry))
 		ct_mark(CT_F_OTHER);
-	return 0;
 }
 #endif
 
@@ -318,11 +318,11 @@ static int ct_thp_wp_return(struct kretprobe_instance *ri,
  */
 #define CT_MAXACTIVE	512
 
-#define CT_KPROBE(name1, name2, handler)				\
+#define CT_FENTRY(name1, name2, handler)				\
 	{								\
-		.type = CT_HOOK_KPROBE,					\
+		.type = CT_HOOK_FENTRY,					\
 		.names = { name1, name2 },				\
-		.kp = { .pre_handler = handler },			\
+		.entry = handler,					\
 	}
 
 #define CT_KRETPROBE(name1, entry, ret, size)				\
@@ -360,13 +360,14 @@ enum {
 static_assert(CT_NR_FAULT_HOOKS - 1 == CT_HOOK_HMF);
 
 static struct ct_hook ct_fault_hooks[CT_NR_FAULT_HOOKS] = {
-	[CT_HOOK_WP] = CT_KPROBE("do_wp_page", NULL, ct_wp_pre),
-	[CT_HOOK_REUSE] = CT_KPROBE("wp_page_reuse", NULL, ct_reuse_pre),
+	[CT_HOOK_WP] = CT_FENTRY("do_wp_page", NULL, ct_wp),
+	/* notrace: a kprobe */
+	[CT_HOOK_REUSE] = CT_FENTRY("wp_page_reuse", NULL, ct_reuse),
 	/* 6.1 installs a new anonymous page by page, 6.12 by folio. */
-	[CT_HOOK_NEW_ANON] = CT_KPROBE("folio_add_new_anon_rmap",
+	[CT_HOOK_NEW_ANON] = CT_FENTRY("folio_add_new_anon_rmap",
 				       "page_add_new_anon_rmap",
-				       ct_new_anon_pre),
-	[CT_HOOK_SWAP] = CT_KPROBE("do_swap_page", NULL, ct_swap_pre),
+				       ct_new_anon),
+	[CT_HOOK_SWAP] = CT_FENTRY("do_swap_page", NULL, ct_swap),
 	[CT_HOOK_THP_ANON] = CT_KRETPROBE("do_huge_pmd_anonymous_page",
 					  ct_thp_entry, ct_thp_anon_return, 0),
 	[CT_HOOK_THP_WP] = CT_KRETPROBE("do_huge_pmd_wp_page", ct_thp_entry,

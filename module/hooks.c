@@ -38,12 +38,79 @@ static int ct_attach_tracepoint(struct ct_hook *h)
 	return 0;
 }
 
+/*
+ * Kernels built with DYNAMIC_FTRACE_WITH_ARGS (Debian's are) save a traced
+ * function's arguments for ftrace callbacks: 6.12 and later read them with
+ * ftrace_regs_get_argument(), 6.1's x86 ftrace_regs is a pt_regs. Without
+ * either, function-entry hooks are kprobes.
+ */
+#if defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS) && defined(ftrace_regs_get_argument)
+#define ct_fregs_arg0(fregs)	ftrace_regs_get_argument(fregs, 0)
+#elif defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS) && defined(CONFIG_X86_64)
+#define ct_fregs_arg0(fregs)	regs_get_kernel_argument(&(fregs)->regs, 0)
+#endif
+
+#ifdef ct_fregs_arg0
+static void notrace ct_fentry_ftrace(unsigned long ip, unsigned long parent_ip,
+				     struct ftrace_ops *op,
+				     struct ftrace_regs *fregs)
+{
+	container_of(op, struct ct_hook, ops)->entry(ct_fregs_arg0(fregs));
+}
+
+/*
+ * Registered only once the filter names the function: an ops with an empty
+ * filter would trace every function in the kernel.
+ */
+static int ct_attach_ftrace(struct ct_hook *h, const char *name)
+{
+	int ret;
+
+	h->ops.func = ct_fentry_ftrace;
+	ret = ftrace_set_filter(&h->ops, (unsigned char *)name, strlen(name), 1);
+	if (ret)
+		return ret;
+	ret = register_ftrace_function(&h->ops);
+	if (ret)
+		ftrace_set_filter(&h->ops, NULL, 0, 1);
+	return ret;
+}
+#else
+static int ct_attach_ftrace(struct ct_hook *h, const char *name)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+static int ct_fentry_kprobe(struct kprobe *p, struct pt_regs *regs)
+{
+	container_of(p, struct ct_hook, kp)->entry(regs_get_kernel_argument(regs, 0));
+	return 0;
+}
+
+/*
+ * A function-entry hook: through ftrace if it traces the function (a
+ * notrace one, like wp_page_reuse(), it does not), else a kprobe.
+ */
+static int ct_attach_fentry(struct ct_hook *h, const char *name)
+{
+	if (!ct_attach_ftrace(h, name)) {
+		h->via_ftrace = true;
+		return 0;
+	}
+	h->kp.symbol_name = name;
+	h->kp.pre_handler = ct_fentry_kprobe;
+	return register_kprobe(&h->kp);
+}
+
 static int ct_attach_probe(struct ct_hook *h)
 {
 	int i, ret = -ENOENT;
 
 	for (i = 0; i < ARRAY_SIZE(h->names) && h->names[i]; i++) {
-		if (h->type == CT_HOOK_KPROBE) {
+		if (h->type == CT_HOOK_FENTRY) {
+			ret = ct_attach_fentry(h, h->names[i]);
+		} else if (h->type == CT_HOOK_KPROBE) {
 			h->kp.symbol_name = h->names[i];
 			ret = register_kprobe(&h->kp);
 		} else {
@@ -67,12 +134,18 @@ static void ct_detach_one(struct ct_hook *h)
 {
 	if (!h->attached)
 		return;
-	if (h->type == CT_HOOK_TRACEPOINT)
+	if (h->type == CT_HOOK_TRACEPOINT) {
 		tracepoint_probe_unregister(h->tp, h->tp_probe, NULL);
-	else if (h->type == CT_HOOK_KPROBE)
-		unregister_kprobe(&h->kp);
-	else
+	} else if (h->via_ftrace) {
+		/* Returns once no CPU and no preempted task is in the callback. */
+		unregister_ftrace_function(&h->ops);
+		ftrace_set_filter(&h->ops, NULL, 0, 1);
+		h->via_ftrace = false;
+	} else if (h->type == CT_HOOK_KRETPROBE) {
 		unregister_kretprobe(&h->krp);
+	} else {
+		unregister_kprobe(&h->kp);
+	}
 	h->attached = NULL;
 }
 
@@ -113,7 +186,8 @@ int ct_hooks_attach(struct ct_hook *hooks, unsigned int n)
 		}
 		pr_warn("cannot attach to %s (%s): %s (error %d)%s\n",
 			h->names[0],
-			h->type == CT_HOOK_TRACEPOINT ? "tracepoint" : "kprobe",
+			h->type == CT_HOOK_TRACEPOINT ? "tracepoint" :
+			h->type == CT_HOOK_FENTRY ? "function entry" : "kprobe",
 			ct_hook_why(h->err), h->err,
 			h->required ? "; cannot load without it" : "");
 		if (h->required) {
@@ -139,20 +213,26 @@ void ct_hooks_show(struct seq_file *m, const struct ct_hook *hooks,
 		[CT_HOOK_TRACEPOINT] = "tracepoint",
 		[CT_HOOK_KPROBE] = "kprobe",
 		[CT_HOOK_KRETPROBE] = "kretprobe",
+		[CT_HOOK_FENTRY] = "ftrace",
 	};
 	const struct ct_hook *h;
+	enum ct_hook_type type;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
 		h = &hooks[i];
-		seq_printf(m, "hook %s %s ", types[h->type], h->names[0]);
+		/* A function-entry hook shows the way it took: ftrace or kprobe. */
+		type = h->type;
+		if (type == CT_HOOK_FENTRY && h->attached && !h->via_ftrace)
+			type = CT_HOOK_KPROBE;
+		seq_printf(m, "hook %s %s ", types[type], h->names[0]);
 		if (!h->attached) {
 			seq_printf(m, "unavailable error %d (%s)\n", h->err,
 				   ct_hook_why(h->err));
 			continue;
 		}
 		seq_printf(m, "attached %s", h->attached);
-		if (h->type == CT_HOOK_KPROBE)
+		if (type == CT_HOOK_KPROBE)
 			seq_printf(m, " missed %lu", h->kp.nmissed);
 		else if (h->type == CT_HOOK_KRETPROBE)
 			seq_printf(m, " missed %lu",

@@ -1,18 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Attaching to the kernel: tracepoints found by name (they are not exported
- * to modules), and kprobes or kretprobes only where no tracepoint tells what
- * cowtrace needs. A hook that cannot attach is kept with the reason, for the
- * stats view and for the columns that depend on it.
+ * to modules), and only where no tracepoint tells what cowtrace needs,
+ * function-entry hooks (an ftrace callback, or a kprobe where ftrace cannot
+ * trace the function) and kretprobes. A hook that cannot attach is kept
+ * with the reason, for the stats view and for the columns that depend on it.
  */
 #ifndef _COWTRACE_HOOKS_H
 #define _COWTRACE_HOOKS_H
 
+#include <linux/ftrace.h>
 #include <linux/kprobes.h>
 #include <linux/seq_file.h>
 #include <linux/tracepoint.h>
 
-enum ct_hook_type { CT_HOOK_TRACEPOINT, CT_HOOK_KPROBE, CT_HOOK_KRETPROBE };
+enum ct_hook_type {
+	CT_HOOK_TRACEPOINT,
+	CT_HOOK_KPROBE,
+	CT_HOOK_KRETPROBE,
+	/*
+	 * A function's entry, given its first argument: through an ftrace
+	 * callback, the path a kprobe on a function's entry takes without
+	 * the kprobe layer (under TCG 26 guest instructions a call against
+	 * 150); through a kprobe where ftrace cannot trace the function.
+	 */
+	CT_HOOK_FENTRY,
+};
+
+/* A function-entry hook's handler: the traced function's first argument. */
+typedef void (*ct_entry_fn)(unsigned long arg0);
 
 struct ct_hook {
 	enum ct_hook_type type;
@@ -22,8 +38,11 @@ struct ct_hook {
 	void *tp_probe;
 	struct kprobe kp;
 	struct kretprobe krp;
+	ct_entry_fn entry;
 	/* Filled in by ct_hooks_attach(). */
 	struct tracepoint *tp;
+	struct ftrace_ops ops;
+	bool via_ftrace;		/* a function-entry hook's way in */
 	const char *attached;		/* the name attached to, or NULL */
 	int err;			/* why it is not attached */
 };

@@ -77,12 +77,15 @@ expect_grep()
 }
 
 echo "TAP version 13"
-echo "1..22"
+echo "1..25"
 echo "# vm-run on kernel $series"
 
 vm "bad option is a usage error" 2 --bogus
 vm "missing command is a usage error" 2 --no-module
 vm "bad timeout is a usage error" 2 --timeout soon -- true
+vm "--plugin with --kvm is a usage error" 2 --kvm --plugin "$vm_run" -- true
+expect_grep "and says it needs TCG" "$tmp/err" 'plugin needs TCG'
+vm "--plugin naming no file is a usage error" 2 --plugin "$tmp/none.so,out=x" -- true
 
 vm "true exits 0" 0 --no-module -- true
 vm "false exits 1" 1 --no-module -- false
