@@ -85,7 +85,7 @@ for hook in $hooks; do
 		"$(dashed 2>/dev/null)"
 	why="unavailable error -125 (left out: skip_hooks names it)"
 	ok "stats and dmesg say why, once" "1 1" \
-		"$(grep -c "^hook kr*e*t*probe $hook $why\$" "$dir/stats" 2>/dev/null) $(said "$hook" "$hook")"
+		"$(grep -c "^hook \(ftrace\|kprobe\|kretprobe\) $hook $why\$" "$dir/stats" 2>/dev/null) $(said "$hook" "$hook")"
 	[ "$rc" != 0 ] || rmmod cowtrace
 done
 
