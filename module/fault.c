@@ -4,18 +4,26 @@
  *
  * How many faults a task took, and how many were major, the kernel counts
  * itself (min_flt, maj_flt): the views read those, exact whatever happens
- * here. What kind each fault was, no tracepoint tells, so a kretprobe on
- * handle_mm_fault() brackets each try and classifies it where the kernel's
- * mm_account_fault() counts it: not on VM_FAULT_RETRY (the retry is
- * counted), not on VM_FAULT_ERROR. A fault the bracket missed (its
- * instance pool was empty: every instance is held for a whole fault,
- * sleeps included) is the kernel's count less the classified ones, and
- * shows as unclassified.
+ * here. What kind each fault was, no tracepoint tells. An ftrace callback
+ * on the entry of handle_mm_fault() opens a try in the task's row; hooks
+ * on the entry of the functions that resolve it leave markers there; the
+ * markers decide the try's one kind. A try is classified only if the
+ * kernel's mm_account_fault() counted it (not on VM_FAULT_RETRY: the retry
+ * is counted; not on VM_FAULT_ERROR), which the task's own counts tell:
+ * exactly one more fault than at the try's entry. No return probe is
+ * needed for that (a kretprobe costs twenty times an ftrace callback): the
+ * task classifies its try when it makes the next one or exits, and a
+ * reader classifies an open try on the fly. Only while cowtrace:fault is
+ * recorded does a kretprobe close each try where it returns, so that the
+ * event comes at the fault's end, from its stack.
  *
- * While a try is in progress, hooks on the entry of the functions that
- * resolve it leave markers in its state; on return the markers decide the
- * fault's one kind. These functions have the same names and first arguments on the 6.1
- * and 6.12 series, except the one that installs a new anonymous page, which
+ * A fault inside the handling of another (a rare driver's) closes the
+ * outer try before it was counted: the outer fault shows as unclassified,
+ * as does any fault the module could not see (the kernel's count less the
+ * classified ones).
+ *
+ * These functions have the same names and first arguments on the 6.1 and
+ * 6.12 series, except the one that installs a new anonymous page, which
  * was converted to folios in between.
  */
 #include <linux/mm.h>
@@ -48,46 +56,35 @@
 /* The page a write-protect fault found mapped. */
 enum ct_src { CT_SRC_NONE, CT_SRC_ZERO, CT_SRC_ANON, CT_SRC_FILE };
 
-/* Where a fault was, for cowtrace:fault: read at entry if it is enabled. */
-struct ct_fault_site {
-	unsigned long address;
-	unsigned long ip;		/* the user instruction, or 0 */
-	unsigned long ino;		/* the mapped file's, or 0 */
-	unsigned long pgoff;		/* the page's offset in it */
-	dev_t dev;
-};
-
-struct ct_fault {
-	struct ct_fault *outer;
-	struct ct_task *ct;
-	unsigned int flags;		/* FAULT_FLAG_* of this try */
-	u8 markers;
-	u8 vma;
-	u8 src;
-	bool traced;			/* site is filled */
-	struct ct_fault_site site;
-};
-
-/* The fault in progress of the current task, if it is tracked. */
-static struct ct_fault *ct_current_fault(void)
+/*
+ * The current task's open try, if it is tracked and has one. Only the task
+ * itself writes its try, so it needs no lock here.
+ */
+static struct ct_try *ct_current_try(void)
 {
 	struct ct_task *ct;
-	struct ct_fault *f = NULL;
+	struct ct_try *t = NULL;
 
-	rcu_read_lock();
+	/*
+	 * Preemption off is a read-side section of RCU, which frees rows
+	 * (cheaper than rcu_read_lock(), a call each way on these kernels).
+	 */
+	preempt_disable();
 	ct = ct_task_lookup(current);
-	if (ct)
-		f = ct->fault;
-	rcu_read_unlock();
-	return f;
+	if (ct && ct->try.open)
+		t = &ct->try;
+	preempt_enable();
+	/* Only its own exit frees a live row: it outlives this fault. */
+	return t;
 }
 
+/* Readers read markers only once the kernel counted the try: see below. */
 static void ct_mark(u8 marker)
 {
-	struct ct_fault *f = ct_current_fault();
+	struct ct_try *t = ct_current_try();
 
-	if (f)
-		f->markers |= marker;
+	if (t)
+		WRITE_ONCE(t->markers, t->markers | marker);
 }
 
 static u8 ct_vma_kind(struct vm_area_struct *vma)
@@ -103,7 +100,7 @@ static u8 ct_vma_kind(struct vm_area_struct *vma)
 	return kind;
 }
 
-static enum cowtrace_counter ct_fault_kind(const struct ct_fault *f)
+static enum cowtrace_counter ct_fault_kind(const struct ct_try *f)
 {
 	if (f->markers & CT_F_SWAP)
 		return COWTRACE_FAULT_SWAP;
@@ -154,10 +151,9 @@ static bool ct_fault_traced(void)
 
 /* handle_mm_fault(vma, address, flags, regs): regs is NULL for GUP. */
 static void ct_fault_site(struct ct_fault_site *site,
-			  struct vm_area_struct *vma, struct pt_regs *regs)
+			  struct vm_area_struct *vma, unsigned long address,
+			  struct pt_regs *uregs)
 {
-	struct pt_regs *uregs = (struct pt_regs *)regs_get_kernel_argument(regs, 3);
-	unsigned long address = regs_get_kernel_argument(regs, 1);
 	struct inode *inode;
 
 	site->address = address;
@@ -172,90 +168,184 @@ static void ct_fault_site(struct ct_fault_site *site,
 	}
 }
 
-static int ct_hmf_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+/* Whose page a copy copied: an anonymous page's or a file's. */
+static enum cowtrace_counter ct_copy_source(const struct ct_try *t)
 {
-	struct ct_fault *f = (struct ct_fault *)ri->data;
-	struct vm_area_struct *vma;
-	struct ct_task *ct;
-
-	rcu_read_lock();
-	ct = ct_task_get_current();
-	rcu_read_unlock();
-	/* Only its own exit frees a live row: ct outlives this fault. */
-	if (!ct || !READ_ONCE(ct->tracked))
-		return 1;	/* no return probe for this call */
-
-	vma = (struct vm_area_struct *)regs_get_kernel_argument(regs, 0);
-	f->ct = ct;
-	f->flags = regs_get_kernel_argument(regs, 2);
-	f->markers = 0;
-	f->vma = ct_vma_kind(vma);
-	f->src = CT_SRC_NONE;
-	f->traced = ct_fault_traced();
-	if (f->traced)
-		ct_fault_site(&f->site, vma, regs);
-	f->outer = ct->fault;
-	ct->fault = f;
-	return 0;
+	return t->src == CT_SRC_ANON ? COWTRACE_COW_COPY_ANON :
+				       COWTRACE_COW_COPY_FILE;
 }
 
-static int ct_hmf_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * The task closes its own try: classified if the kernel counted exactly
+ * this one fault since it opened, and recorded if the event was wanted
+ * when it opened. Caller has preemption off, inside a write of t->seq.
+ */
+static void ct_try_close(struct ct_task *ct, struct task_struct *task)
 {
-	struct ct_fault *f = (struct ct_fault *)ri->data;
-	vm_fault_t ret = ct_fault_ret(regs);
-	struct ct_task *ct = f->ct;
+	struct ct_try *t = &ct->try;
+	u64 major = READ_ONCE(task->maj_flt);
 	enum cowtrace_counter kind;
 
-	ct->fault = f->outer;
-	/* As mm_account_fault(): a retry is counted when it completes. */
-	if (ret & (VM_FAULT_RETRY | VM_FAULT_ERROR))
-		return 0;
-
+	if (!t->open)
+		return;
+	WRITE_ONCE(t->open, false);
+	if (READ_ONCE(task->min_flt) + major != t->seen + 1)
+		return;
+	kind = ct_fault_kind(t);
 	ct_count(ct, CT_CLASSIFIED);
-	kind = ct_fault_kind(f);
 	ct_count(ct, kind);
 	if (kind == COWTRACE_COW_COPY)
-		ct_count(ct, f->src == CT_SRC_ANON ? COWTRACE_COW_COPY_ANON :
-						    COWTRACE_COW_COPY_FILE);
-	if (f->traced)
-		trace_fault(f->site.address, f->site.ip, ct_counter_names[kind],
-			    kind, f->flags & FAULT_FLAG_WRITE,
-			    ret & VM_FAULT_MAJOR, f->site.dev, f->site.ino,
-			    f->site.pgoff);
-	return 0;
+		ct_count(ct, ct_copy_source(t));
+	if (t->traced && ct_fault_traced())
+		trace_fault(t->site.address, t->site.ip, ct_counter_names[kind],
+			    kind, t->flags & FAULT_FLAG_WRITE,
+			    major != t->seen_major, t->site.dev, t->site.ino,
+			    t->site.pgoff);
+}
+
+static void ct_try_write_begin(struct ct_try *t)
+{
+	preempt_disable();
+	write_seqcount_begin(&t->seq);
+}
+
+static void ct_try_write_end(struct ct_try *t)
+{
+	write_seqcount_end(&t->seq);
+	preempt_enable();
+}
+
+/* A try of the current task begins: what the kernel has counted so far. */
+static __always_inline void ct_try_open(struct ct_try *t,
+					const struct ct_args *args)
+{
+	struct vm_area_struct *vma = (struct vm_area_struct *)ct_arg(args, 0);
+
+	t->seen_major = READ_ONCE(current->maj_flt);
+	t->seen = READ_ONCE(current->min_flt) + t->seen_major;
+	t->flags = ct_arg(args, 2);
+	t->markers = 0;
+	t->vma = ct_vma_kind(vma);
+	t->src = CT_SRC_NONE;
+	t->traced = ct_fault_traced();
+	if (t->traced)
+		ct_fault_site(&t->site, vma, ct_arg(args, 1),
+			      (struct pt_regs *)ct_arg(args, 3));
+	WRITE_ONCE(t->open, true);
+}
+
+/*
+ * The bracket: the entry of handle_mm_fault(vma, address, flags, regs).
+ * The task's previous try is closed, a new one opened for a tracked task.
+ */
+static __always_inline void ct_hmf_entry(const struct ct_args *args)
+{
+	struct ct_task *ct;
+	struct ct_try *t;
+
+	/* An RCU read-side section, and the try's writer is not preempted. */
+	preempt_disable();
+	ct = ct_task_get_current();
+	if (ct) {
+		t = &ct->try;
+		write_seqcount_begin(&t->seq);
+		ct_try_close(ct, current);
+		if (READ_ONCE(ct->tracked))
+			ct_try_open(t, args);
+		write_seqcount_end(&t->seq);
+	}
+	preempt_enable();
+}
+
+CT_ENTRY_HANDLER(ct_hmf)
+
+/* Called by the exiting task itself: its last try counts before it goes. */
+void ct_fault_task_exit(struct ct_task *ct)
+{
+	ct_try_write_begin(&ct->try);
+	ct_try_close(ct, current);
+	ct_try_write_end(&ct->try);
+}
+
+/*
+ * A live task's row as a reader sees it. The kernel's counts are read
+ * first: if they hold the open try, the markers it left were written
+ * before the kernel counted it (the fault's page-table unlock orders
+ * them), so the copy taken after sees them all; a try closed meanwhile
+ * shows in the counters instead, never in both (the sequence count).
+ */
+void ct_fault_read(struct ct_task *ct, struct task_struct *task, u64 *raw)
+{
+	u64 major = READ_ONCE(task->maj_flt);
+	u64 faults = READ_ONCE(task->min_flt) + major;
+	enum cowtrace_counter kind;
+	struct ct_try t;
+	unsigned int seq, i;
+
+	/* The kernel's counts before the try's markers: see above. */
+	smp_rmb();
+	do {
+		seq = read_seqcount_begin(&ct->try.seq);
+		for (i = 0; i < CT_NR_SLOTS; i++)
+			raw[i] = READ_ONCE(ct->count[i]);
+		t.open = READ_ONCE(ct->try.open);
+		t.seen = READ_ONCE(ct->try.seen);
+		t.markers = READ_ONCE(ct->try.markers);
+		t.vma = READ_ONCE(ct->try.vma);
+		t.src = READ_ONCE(ct->try.src);
+	} while (read_seqcount_retry(&ct->try.seq, seq));
+	if (t.open && faults == t.seen + 1) {
+		kind = ct_fault_kind(&t);
+		raw[CT_CLASSIFIED]++;
+		raw[kind]++;
+		if (kind == COWTRACE_COW_COPY)
+			raw[ct_copy_source(&t)]++;
+	}
+	raw[COWTRACE_FAULT_MAJOR] = major;
+	raw[COWTRACE_FAULTS] = faults;
 }
 
 /*
  * The classifiers are function-entry hooks (hooks.h): each is given the
- * first argument of the function it hooks.
+ * first arguments of the function it hooks.
  *
  * do_wp_page(vmf) runs with the pte locked: the page it names is stable.
  */
-static void ct_wp(unsigned long arg0)
+static __always_inline void ct_wp_entry(const struct ct_args *args)
 {
-	struct vm_fault *vmf = (struct vm_fault *)arg0;
-	struct ct_fault *f = ct_current_fault();
+	struct vm_fault *vmf = (struct vm_fault *)ct_arg(args, 0);
+	struct ct_try *t = ct_current_try();
 	unsigned long pfn;
+	u8 src = CT_SRC_NONE;
 
-	if (!f)
+	if (!t)
 		return;
-	f->markers |= CT_F_WP;
 	pfn = pte_pfn(vmf->orig_pte);
 	if (is_zero_pfn(pfn))
-		f->src = CT_SRC_ZERO;
+		src = CT_SRC_ZERO;
+	else if (t->vma & CT_VMA_ANON)
+		src = CT_SRC_ANON;	/* all an anonymous VMA maps, KSM's too */
 	else if (pfn_valid(pfn))
-		f->src = PageAnon(pfn_to_page(pfn)) ? CT_SRC_ANON : CT_SRC_FILE;
+		src = PageAnon(pfn_to_page(pfn)) ? CT_SRC_ANON : CT_SRC_FILE;
+	WRITE_ONCE(t->src, src);
+	WRITE_ONCE(t->markers, t->markers | CT_F_WP);
 }
 
-static void ct_reuse(unsigned long arg0)
+CT_ENTRY_HANDLER(ct_wp)
+
+static __always_inline void ct_reuse_entry(const struct ct_args *args)
 {
 	ct_mark(CT_F_REUSE);
 }
 
-static void ct_new_anon(unsigned long arg0)
+CT_ENTRY_HANDLER(ct_reuse)
+
+static __always_inline void ct_new_anon_entry(const struct ct_args *args)
 {
 	ct_mark(CT_F_NEW_ANON);
 }
+
+CT_ENTRY_HANDLER(ct_new_anon)
 
 /*
  * do_swap_page(vmf) handles every non-present entry that is not none: only
@@ -266,9 +356,9 @@ static void ct_new_anon(unsigned long arg0)
  */
 #ifdef CT_HAVE_LEAFOPS
 /* Newer kernels (7.x) read non-present entries as "software leaf" ones. */
-static void ct_swap(unsigned long arg0)
+static __always_inline void ct_swap_entry(const struct ct_args *args)
 {
-	struct vm_fault *vmf = (struct vm_fault *)arg0;
+	struct vm_fault *vmf = (struct vm_fault *)ct_arg(args, 0);
 	softleaf_t entry = softleaf_from_pte(vmf->orig_pte);
 
 	if (softleaf_is_swap(entry))
@@ -277,9 +367,9 @@ static void ct_swap(unsigned long arg0)
 		ct_mark(CT_F_OTHER);
 }
 #else
-static void ct_swap(unsigned long arg0)
+static __always_inline void ct_swap_entry(const struct ct_args *args)
 {
-	struct vm_fault *vmf = (struct vm_fault *)arg0;
+	struct vm_fault *vmf = (struct vm_fault *)ct_arg(args, 0);
 	swp_entry_t entry = pte_to_swp_entry(vmf->orig_pte);
 
 	if (!non_swap_entry(entry))
@@ -289,10 +379,12 @@ static void ct_swap(unsigned long arg0)
 }
 #endif
 
+CT_ENTRY_HANDLER(ct_swap)
+
 /* The huge-page handlers: did they map the fault whole, or fall back? */
 static int ct_thp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	return !ct_current_fault();
+	return !ct_current_try();
 }
 
 static int ct_thp_anon_return(struct kretprobe_instance *ri,
@@ -318,13 +410,6 @@ static int ct_thp_wp_return(struct kretprobe_instance *ri,
  */
 #define CT_MAXACTIVE	512
 
-#define CT_FENTRY(name1, name2, handler)				\
-	{								\
-		.type = CT_HOOK_FENTRY,					\
-		.names = { name1, name2 },				\
-		.entry = handler,					\
-	}
-
 #define CT_KRETPROBE(name1, entry, ret, size)				\
 	{								\
 		.type = CT_HOOK_KRETPROBE,				\
@@ -338,12 +423,9 @@ static int ct_thp_wp_return(struct kretprobe_instance *ri,
 	}
 
 /*
- * The classifiers attach first and the fault bracket last: a fault is
- * counted only while every marker it could leave is being left, never
- * stored with a kind that a missing classifier decided. They also detach
- * first, not in reverse: a fault in flight when the bracket goes keeps its
- * ct->fault pointing into the kretprobe's instance pool, which is freed
- * once the fault returns, and no classifier may follow that pointer then.
+ * The classifiers attach first and the fault bracket last, and detach in
+ * reverse: a try is opened only while every marker it could leave is being
+ * left, never classified by what a missing classifier decided.
  */
 enum {
 	CT_HOOK_WP,
@@ -356,24 +438,23 @@ enum {
 	CT_NR_FAULT_HOOKS
 };
 
-/* The bracket is last: cowtrace_fault_exit() detaches the rest before it. */
+/* The bracket is last: attached after the rest, detached before them. */
 static_assert(CT_NR_FAULT_HOOKS - 1 == CT_HOOK_HMF);
 
 static struct ct_hook ct_fault_hooks[CT_NR_FAULT_HOOKS] = {
-	[CT_HOOK_WP] = CT_FENTRY("do_wp_page", NULL, ct_wp),
+	[CT_HOOK_WP] = CT_FENTRY_HOOK("do_wp_page", NULL, ct_wp),
 	/* notrace: a kprobe */
-	[CT_HOOK_REUSE] = CT_FENTRY("wp_page_reuse", NULL, ct_reuse),
+	[CT_HOOK_REUSE] = CT_FENTRY_HOOK("wp_page_reuse", NULL, ct_reuse),
 	/* 6.1 installs a new anonymous page by page, 6.12 by folio. */
-	[CT_HOOK_NEW_ANON] = CT_FENTRY("folio_add_new_anon_rmap",
+	[CT_HOOK_NEW_ANON] = CT_FENTRY_HOOK("folio_add_new_anon_rmap",
 				       "page_add_new_anon_rmap",
 				       ct_new_anon),
-	[CT_HOOK_SWAP] = CT_FENTRY("do_swap_page", NULL, ct_swap),
+	[CT_HOOK_SWAP] = CT_FENTRY_HOOK("do_swap_page", NULL, ct_swap),
 	[CT_HOOK_THP_ANON] = CT_KRETPROBE("do_huge_pmd_anonymous_page",
 					  ct_thp_entry, ct_thp_anon_return, 0),
 	[CT_HOOK_THP_WP] = CT_KRETPROBE("do_huge_pmd_wp_page", ct_thp_entry,
 					ct_thp_wp_return, 0),
-	[CT_HOOK_HMF] = CT_KRETPROBE("handle_mm_fault", ct_hmf_entry,
-				     ct_hmf_return, sizeof(struct ct_fault)),
+	[CT_HOOK_HMF] = CT_FENTRY_HOOK("handle_mm_fault", NULL, ct_hmf),
 };
 
 #define CT_COW_COLUMNS	(BIT(COWTRACE_COW_COPY) | BIT(COWTRACE_COW_COPY_ANON) |	\
@@ -421,9 +502,66 @@ static void ct_fault_set_valid(void)
 			ct_counter_valid &= ~ct_fault_hook_columns[i];
 }
 
+/*
+ * While cowtrace:fault is recorded, each try closes where it returns, and
+ * its event comes from the fault's own stack. A try the return probe
+ * missed (its pool empty) still closes at the next one, event and all.
+ */
+static int ct_hmf_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct ct_task *ct;
+
+	rcu_read_lock();
+	ct = ct_task_lookup(current);
+	rcu_read_unlock();
+	if (ct) {
+		ct_try_write_begin(&ct->try);
+		ct_try_close(ct, current);
+		ct_try_write_end(&ct->try);
+	}
+	return 0;
+}
+
+static struct kretprobe ct_event_krp = {
+	.kp.symbol_name = "handle_mm_fault",
+	.handler = ct_hmf_return,
+	.maxactive = CT_MAXACTIVE,
+};
+
+/* Whether the event's return probe is in: under the tracepoints' mutex. */
+static bool ct_event_krp_on;
+
+/* cowtrace:fault's first consumer came (trace.h): the return probe goes in. */
+int ct_fault_event_reg(void)
+{
+	int ret;
+
+	/* A fresh probe each time, as the API requires. */
+	ct_event_krp.kp.addr = NULL;
+	ct_event_krp.kp.flags = 0;
+	ret = register_kretprobe(&ct_event_krp);
+	if (ret)
+		pr_warn("cannot record cowtrace:fault: the return probe on handle_mm_fault: error %d\n",
+			ret);
+	WRITE_ONCE(ct_event_krp_on, !ret);
+	return ret;
+}
+
+/* Its last consumer went. A try in flight closes at the task's next one. */
+void ct_fault_event_unreg(void)
+{
+	if (!ct_event_krp_on)
+		return;
+	unregister_kretprobe(&ct_event_krp);
+	WRITE_ONCE(ct_event_krp_on, false);
+}
+
 void ct_fault_show_hooks(struct seq_file *m)
 {
 	ct_hooks_show(m, ct_fault_hooks, CT_NR_FAULT_HOOKS);
+	seq_printf(m, "fault_event_return_probe %s missed %lu\n",
+		   READ_ONCE(ct_event_krp_on) ? "attached" : "off",
+		   ct_event_krp.kp.nmissed + ct_event_krp.nmissed);
 }
 
 int cowtrace_fault_init(void)
@@ -439,6 +577,5 @@ int cowtrace_fault_init(void)
 
 void cowtrace_fault_exit(void)
 {
-	ct_hooks_detach(ct_fault_hooks, CT_HOOK_HMF);
-	ct_hooks_detach(&ct_fault_hooks[CT_HOOK_HMF], 1);
+	ct_hooks_detach(ct_fault_hooks, CT_NR_FAULT_HOOKS);
 }

@@ -38,26 +38,7 @@ static int ct_attach_tracepoint(struct ct_hook *h)
 	return 0;
 }
 
-/*
- * Kernels built with DYNAMIC_FTRACE_WITH_ARGS (Debian's are) save a traced
- * function's arguments for ftrace callbacks: 6.12 and later read them with
- * ftrace_regs_get_argument(), 6.1's x86 ftrace_regs is a pt_regs. Without
- * either, function-entry hooks are kprobes.
- */
-#if defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS) && defined(ftrace_regs_get_argument)
-#define ct_fregs_arg0(fregs)	ftrace_regs_get_argument(fregs, 0)
-#elif defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS) && defined(CONFIG_X86_64)
-#define ct_fregs_arg0(fregs)	regs_get_kernel_argument(&(fregs)->regs, 0)
-#endif
-
-#ifdef ct_fregs_arg0
-static void notrace ct_fentry_ftrace(unsigned long ip, unsigned long parent_ip,
-				     struct ftrace_ops *op,
-				     struct ftrace_regs *fregs)
-{
-	container_of(op, struct ct_hook, ops)->entry(ct_fregs_arg0(fregs));
-}
-
+#ifdef CT_HAVE_FTRACE_ARGS
 /*
  * Registered only once the filter names the function: an ops with an empty
  * filter would trace every function in the kernel.
@@ -66,7 +47,7 @@ static int ct_attach_ftrace(struct ct_hook *h, const char *name)
 {
 	int ret;
 
-	h->ops.func = ct_fentry_ftrace;
+	h->ops.func = h->ftrace_func;
 	ret = ftrace_set_filter(&h->ops, (unsigned char *)name, strlen(name), 1);
 	if (ret)
 		return ret;
@@ -82,12 +63,6 @@ static int ct_attach_ftrace(struct ct_hook *h, const char *name)
 }
 #endif
 
-static int ct_fentry_kprobe(struct kprobe *p, struct pt_regs *regs)
-{
-	container_of(p, struct ct_hook, kp)->entry(regs_get_kernel_argument(regs, 0));
-	return 0;
-}
-
 /*
  * A function-entry hook: through ftrace if it traces the function (a
  * notrace one, like wp_page_reuse(), it does not), else a kprobe.
@@ -99,7 +74,6 @@ static int ct_attach_fentry(struct ct_hook *h, const char *name)
 		return 0;
 	}
 	h->kp.symbol_name = name;
-	h->kp.pre_handler = ct_fentry_kprobe;
 	return register_kprobe(&h->kp);
 }
 

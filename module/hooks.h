@@ -27,8 +27,68 @@ enum ct_hook_type {
 	CT_HOOK_FENTRY,
 };
 
-/* A function-entry hook's handler: the traced function's first argument. */
-typedef void (*ct_entry_fn)(unsigned long arg0);
+/*
+ * Kernels built with DYNAMIC_FTRACE_WITH_ARGS (Debian's are) save a traced
+ * function's arguments for ftrace callbacks: 6.12 and later read them with
+ * ftrace_regs_get_argument(), 6.1's x86 ftrace_regs is a pt_regs. Without
+ * either, function-entry hooks are kprobes.
+ */
+#if defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS) && defined(ftrace_regs_get_argument)
+#define CT_HAVE_FTRACE_ARGS
+#define ct_fregs_arg(fregs, n)	ftrace_regs_get_argument(fregs, n)
+#elif defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS) && defined(CONFIG_X86_64)
+#define CT_HAVE_FTRACE_ARGS
+#define ct_fregs_arg(fregs, n)	regs_get_kernel_argument(&(fregs)->regs, n)
+#endif
+
+/* What a function-entry hook's handler reads the function's arguments from. */
+struct ct_args {
+	struct ftrace_regs *fregs;	/* through ftrace, or NULL */
+	struct pt_regs *regs;		/* through a kprobe */
+};
+
+/* The traced function's argument @n: only those a handler needs are read. */
+static __always_inline unsigned long ct_arg(const struct ct_args *a,
+					    unsigned int n)
+{
+#ifdef CT_HAVE_FTRACE_ARGS
+	if (a->fregs)
+		return ct_fregs_arg(a->fregs, n);
+#endif
+	return regs_get_kernel_argument(a->regs, n);
+}
+
+/*
+ * The two ways in to a function-entry handler, static __always_inline
+ * void fn_entry(const struct ct_args *): an ftrace callback fn_ftrace and
+ * a kprobe pre-handler fn_kprobe, each with the handler inlined (no
+ * indirect call a fault). CT_FENTRY_HOOK() names them in a hook table.
+ */
+#define CT_ENTRY_HANDLER(fn)						\
+static void notrace fn##_ftrace(unsigned long ip, unsigned long parent_ip, \
+				struct ftrace_ops *op,			\
+				struct ftrace_regs *fregs)		\
+{									\
+	const struct ct_args args = { .fregs = fregs };			\
+									\
+	fn##_entry(&args);						\
+}									\
+									\
+static int fn##_kprobe(struct kprobe *p, struct pt_regs *regs)		\
+{									\
+	const struct ct_args args = { .regs = regs };			\
+									\
+	fn##_entry(&args);						\
+	return 0;							\
+}
+
+#define CT_FENTRY_HOOK(name1, name2, fn)				\
+	{								\
+		.type = CT_HOOK_FENTRY,					\
+		.names = { name1, name2 },				\
+		.ftrace_func = fn##_ftrace,				\
+		.kp = { .pre_handler = fn##_kprobe },			\
+	}
 
 struct ct_hook {
 	enum ct_hook_type type;
@@ -38,7 +98,7 @@ struct ct_hook {
 	void *tp_probe;
 	struct kprobe kp;
 	struct kretprobe krp;
-	ct_entry_fn entry;
+	ftrace_func_t ftrace_func;	/* a function-entry hook's, with kp's */
 	/* Filled in by ct_hooks_attach(). */
 	struct tracepoint *tp;
 	struct ftrace_ops ops;

@@ -76,16 +76,14 @@ static void ct_task_raw(struct ct_task *ct, u64 *raw)
 	struct task_struct *task = smp_load_acquire(&ct->task);
 	unsigned int i;
 
+	if (task) {
+		ct_fault_read(ct, task, raw);
+		return;
+	}
 	for (i = 0; i < CT_NR_SLOTS; i++)
 		raw[i] = READ_ONCE(ct->count[i]);
-	if (task) {
-		raw[COWTRACE_FAULT_MAJOR] = READ_ONCE(task->maj_flt);
-		raw[COWTRACE_FAULTS] = READ_ONCE(task->min_flt) +
-				       raw[COWTRACE_FAULT_MAJOR];
-	} else {
-		raw[COWTRACE_FAULT_MAJOR] = ct->exit_major;
-		raw[COWTRACE_FAULTS] = ct->exit_faults;
-	}
+	raw[COWTRACE_FAULT_MAJOR] = ct->exit_major;
+	raw[COWTRACE_FAULTS] = ct->exit_faults;
 }
 
 /*
@@ -143,6 +141,7 @@ struct ct_task *ct_task_add(struct task_struct *task, bool tracked)
 	ct->tracked = tracked;
 	strscpy(ct->comm, task->comm, sizeof(ct->comm));
 	INIT_LIST_HEAD(&ct->exited);
+	seqcount_init(&ct->try.seq);
 	/*
 	 * The kernel counts a task's faults from its birth. One born since
 	 * counting started is counted whole, even if its row comes late (no
@@ -281,6 +280,8 @@ void ct_task_exit(struct task_struct *task)
 	if (!ct)
 		return;
 
+	/* Before the row is seen as exited: from then on, counts are final. */
+	ct_fault_task_exit(ct);
 	strscpy(ct->comm, task->comm, sizeof(ct->comm));
 	ct_task_save_creds(ct, task);
 	ct->exit_major = task->maj_flt;

@@ -16,6 +16,7 @@
 #include <linux/list.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/seqlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 
@@ -31,7 +32,33 @@ extern const char *const ct_counter_names[COWTRACE_NR_COUNTERS];
  */
 enum { CT_CLASSIFIED = COWTRACE_NR_COUNTERS, CT_NR_SLOTS };
 
-struct ct_fault;
+/* Where a fault was, for cowtrace:fault: read at entry if it is enabled. */
+struct ct_fault_site {
+	unsigned long address;
+	unsigned long ip;		/* the user instruction, or 0 */
+	unsigned long ino;		/* the mapped file's, or 0 */
+	unsigned long pgoff;		/* the page's offset in it */
+	dev_t dev;
+};
+
+/*
+ * A task's last fault try, as the fault bracket saw it begin (fault.c).
+ * Classified once the kernel has counted it, by the task itself: at its
+ * next try, at its exit, or at the try's return while cowtrace:fault is
+ * recorded. Until then a reader classifies it on the fly. Written by the
+ * task only; open and closed under seq.
+ */
+struct ct_try {
+	seqcount_t seq;
+	bool open;
+	bool traced;			/* site is filled */
+	u8 markers;			/* the functions the try went through */
+	u8 vma;				/* what the faulting VMA is */
+	u8 src;				/* the page a write-protect fault found */
+	unsigned int flags;		/* FAULT_FLAG_* of the try */
+	u64 seen, seen_major;		/* the kernel's counts at its entry */
+	struct ct_fault_site site;
+};
 
 struct ct_task {
 	struct hlist_node live;		/* ct_live, by task, while alive */
@@ -39,7 +66,7 @@ struct ct_task {
 	struct list_head exited;	/* ct_exited, oldest first */
 	struct rcu_head rcu;
 	struct task_struct *task;	/* NULL once exited */
-	struct ct_fault *fault;		/* innermost fault in progress */
+	struct ct_try try;		/* the last fault try, fault.c's */
 	pid_t pid;
 	pid_t tgid;
 	u64 group_start;		/* its thread group's start: tgid reuse */
@@ -62,6 +89,13 @@ static inline void ct_count(struct ct_task *ct, unsigned int c)
 {
 	WRITE_ONCE(ct->count[c], ct->count[c] + 1);
 }
+
+/*
+ * fault.c: the raw values of a live task's row, its last try classified if
+ * the kernel counted it; that try classified by the exiting task itself.
+ */
+void ct_fault_read(struct ct_task *ct, struct task_struct *task, u64 *raw);
+void ct_fault_task_exit(struct ct_task *ct);
 
 struct ct_task *ct_task_lookup(struct task_struct *task);
 struct ct_task *ct_task_get_current(void);

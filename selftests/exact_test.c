@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Counts stay exact, or say where they are not, when cowtrace cannot keep
- * up: the fault bracket's instance pool exhausted by parked faults, a row
- * whose allocation failed, a reset while tasks count.
+ * Counts stay exact, or say where they are not, when cowtrace is pushed:
+ * faults asleep in any number, a row whose allocation failed, a reset
+ * while tasks count.
  *
  * "faults" and "fault_major" are the kernel's own per-task counts; a fault
  * the module could not classify is "unclassified", never missing. So a row
@@ -24,9 +24,8 @@
 #include "cowtrace_test.h"
 #include "workload.h"
 
-/* The fault bracket's kretprobe holds this many faults at once (fault.c). */
-#define POOL		512
-#define NPARK		(POOL + 88)
+/* More faults asleep than a kretprobe's pool of 512 instances holds. */
+#define NPARK		600
 #define NPAGES		200
 
 struct parked {
@@ -135,23 +134,19 @@ static pid_t run_child(long long *kernel_faults)
 	return pid;
 }
 
-/* The handle_mm_fault bracket's misses, from the stats view. */
-static long long bracket_missed(void)
-{
-	return cowtrace_stat("hook kretprobe handle_mm_fault attached handle_mm_fault missed");
-}
-
 /*
- * More faults asleep at once than the bracket can hold: a task that
- * faults meanwhile is not classified, yet its count is exact, and its row
- * says how many faults went unclassified.
+ * Faults asleep in any number: the bracket keeps a task's last try in its
+ * row, so a task faulting while 600 others sleep in theirs (parked on a
+ * userfaultfd) is classified whole, its count exact. (A return probe held
+ * an instance for each fault in flight, and when its pool ran out, every
+ * fault went unclassified.)
  */
-TEST(faults_stay_exact_while_the_fault_bracket_is_exhausted)
+TEST(faults_stay_classified_while_many_faults_sleep)
 {
 	struct parked pk = { .uffd = -1 };
-	long long kernel, missed0, missed1;
 	struct ct_reader r;
 	struct ct_row row;
+	long long kernel;
 	pid_t child;
 
 	ASSERT_EQ(0, ct_reader_init(&r));
@@ -160,24 +155,11 @@ TEST(faults_stay_exact_while_the_fault_bracket_is_exhausted)
 		       strerror(errno));
 		release_threads(&pk);
 	}
-	missed0 = bracket_missed();
 	child = run_child(&kernel);
-	missed1 = bracket_missed();
 	release_threads(&pk);
 	ASSERT_LT(0, child);
 	ASSERT_EQ(0, ct_read_row(&r, child, &row));
 	EXPECT_STREQ("exited", row.state);
-	EXPECT_EQ(kernel, row.c[COWTRACE_FAULTS]);
-	EXPECT_LE(NPAGES, row.c[COWTRACE_FAULTS]);
-	/* Not one of its faults found a free instance. */
-	EXPECT_EQ(0, ct_row_kinds(&row));
-	EXPECT_EQ(row.c[COWTRACE_FAULTS], row.c[COWTRACE_UNCLASSIFIED]);
-	EXPECT_LE(row.c[COWTRACE_FAULTS], missed1 - missed0);
-
-	/* The pool back, the same work is classified whole again. */
-	child = run_child(&kernel);
-	ASSERT_LT(0, child);
-	ASSERT_EQ(0, ct_read_row(&r, child, &row));
 	EXPECT_EQ(kernel, row.c[COWTRACE_FAULTS]);
 	EXPECT_EQ(0, row.c[COWTRACE_UNCLASSIFIED]);
 	EXPECT_EQ(row.c[COWTRACE_FAULTS], ct_row_kinds(&row));

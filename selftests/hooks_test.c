@@ -6,9 +6,9 @@
  * one line per hook: "hook TYPE NAME attached WHAT [missed N]", or
  * "hook TYPE NAME unavailable error E".
  *
- * The fault classifiers hook their functions' entry through ftrace, a
- * sixth of a kprobe's cost: every one that ftrace can trace must show as
- * "ftrace", and only one that it cannot (notrace) as a kprobe.
+ * The fault bracket and classifiers hook their functions' entry through
+ * ftrace, a sixth of a kprobe's cost: every one that ftrace can trace must
+ * show as "ftrace", and only one that it cannot (notrace) as a kprobe.
  */
 #include "cowtrace_test.h"
 
@@ -61,11 +61,11 @@ static bool ftrace_traces(const char *fn)
 	return found;
 }
 
-TEST(classifiers_enter_through_ftrace_where_it_traces)
+TEST(fault_hooks_enter_through_ftrace_where_it_traces)
 {
 	static const char *const hooks[] = {
 		"do_wp_page", "wp_page_reuse", "folio_add_new_anon_rmap",
-		"do_swap_page",
+		"do_swap_page", "handle_mm_fault",
 	};
 	char type[32], name[64], what[64], fn[64], want[160];
 	int seen = 0, via_ftrace = 0;
@@ -93,9 +93,9 @@ TEST(classifiers_enter_through_ftrace_where_it_traces)
 		EXPECT_EQ(0, strncmp(line, want, strlen(want)))
 			TH_LOG("%s: expected '%s'", line, want);
 	}
-	EXPECT_EQ(4, seen);
+	EXPECT_EQ(5, seen);
 	/* All but wp_page_reuse(), notrace on every series tested. */
-	EXPECT_EQ(3, via_ftrace);
+	EXPECT_EQ(4, via_ftrace);
 }
 
 TEST(no_column_is_unavailable)
