@@ -5,13 +5,15 @@
 # the kernel's trace buffer (tracefs), trace-cmd, perf and bpftrace. For
 # each workload task, whose whole life the consumer saw, the events by kind
 # must equal the task's row in the tasks view exactly, column by column,
-# and the events in all must equal the faults the module classified.
+# and the events in all must equal the faults the module classified. The
+# return probe that times the event is in only while it has a consumer.
 
 set -u
 
 here=$(dirname "$(readlink -f "$0")")
 helper=$here/fault_exec_helper
 tasks=/sys/kernel/debug/cowtrace/tasks
+stats=/sys/kernel/debug/cowtrace/stats
 tracing=/sys/kernel/tracing
 pages=200
 kinds="cow_copy cow_reuse cow_zero fault_anon fault_file fault_swap thp_anon thp_reuse wp_shared fault_other"
@@ -59,10 +61,10 @@ echo "TAP version 13"
 [ -d /sys/module/cowtrace ] || skip "cowtrace.ko is not loaded"
 [ -x "$helper" ] || skip "build the selftests first"
 [ -d "$tracing/events" ] || skip "no tracefs at $tracing"
-echo "1..18"
+echo "1..21"
 if [ ! -d "$tracing/events/cowtrace/fault" ]; then
 	echo "not ok 1 the module defines cowtrace:fault"
-	echo "# 0 passed, 18 failed"
+	echo "# 0 passed, 21 failed"
 	exit 1
 fi
 ok "the module defines cowtrace:fault" yes yes
@@ -77,12 +79,21 @@ trace_text_events()
 	sed -n 's/^ *.*-\([0-9][0-9]*\) *\[[0-9]*\] .* fault: *address=\([0-9a-fx]*\) ip=\([0-9a-fx]*\) kind=\([a-z_]*\) .*/\1 \4 \2 \3/p'
 }
 
+# The event's return probe: "attached" or "off".
+return_probe()
+{
+	sed -n 's/^fault_event_return_probe \([a-z]*\) .*/\1/p' "$stats"
+}
+
 # --- tracefs, in an instance of its own: the global buffer is not ours
+ok "no consumer: the event's return probe is off" off "$(return_probe)"
 mkdir "$inst"
 echo 8192 >"$inst/buffer_size_kb"
 echo 1 >"$inst/events/cowtrace/fault/enable"
+ok "a consumer: the event's return probe is in" attached "$(return_probe)"
 pids=$("$helper" xcheck $pages)
 echo 0 >"$inst/events/cowtrace/fault/enable"
+ok "the consumer gone: the return probe is out" off "$(return_probe)"
 trace_text_events <"$inst/trace" >"$tmp/tracefs"
 # "entries-in-buffer/entries-written: 1234/1234": none overwritten.
 written=$(sed -n 's/^# entries-in-buffer\/entries-written: \([0-9]*\)\/\([0-9]*\).*/\1 \2/p' "$inst/trace")
