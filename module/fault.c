@@ -245,7 +245,16 @@ static __always_inline void ct_hmf_entry(const struct ct_args *args)
 
 	/* An RCU read-side section, and the try's writer is not preempted. */
 	preempt_disable();
-	ct = ct_task_get_current();
+	ct = ct_task_lookup(current);
+	if (unlikely(!ct)) {
+		/*
+		 * A task older than the module: its row is made (the
+		 * filter read) under rcu_read_lock() proper.
+		 */
+		rcu_read_lock();
+		ct = ct_task_get_current();
+		rcu_read_unlock();
+	}
 	if (ct) {
 		t = &ct->try;
 		write_seqcount_begin(&t->seq);
