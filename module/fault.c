@@ -168,11 +168,21 @@ static void ct_fault_site(struct ct_fault_site *site,
 	}
 }
 
-/* Whose page a copy copied: an anonymous page's or a file's. */
-static enum cowtrace_counter ct_copy_source(const struct ct_try *t)
+/*
+ * The slots a try the kernel counted adds one to: classified, its kind, and
+ * for a copy whose page it copied (an anonymous page's or a file's). The
+ * task closing its try and a reader classifying it on the fly both count
+ * by these. Returns how many; slot[1] is the kind.
+ */
+static unsigned int ct_try_slots(const struct ct_try *t, unsigned int *slot)
 {
-	return t->src == CT_SRC_ANON ? COWTRACE_COW_COPY_ANON :
-				       COWTRACE_COW_COPY_FILE;
+	slot[0] = CT_CLASSIFIED;
+	slot[1] = ct_fault_kind(t);
+	if (slot[1] != COWTRACE_COW_COPY)
+		return 2;
+	slot[2] = t->src == CT_SRC_ANON ? COWTRACE_COW_COPY_ANON :
+					  COWTRACE_COW_COPY_FILE;
+	return 3;
 }
 
 /*
@@ -184,18 +194,17 @@ static void ct_try_close(struct ct_task *ct, struct task_struct *task)
 {
 	struct ct_try *t = &ct->try;
 	u64 major = READ_ONCE(task->maj_flt);
-	enum cowtrace_counter kind;
+	unsigned int slot[3], n, i, kind;
 
 	if (!t->open)
 		return;
 	WRITE_ONCE(t->open, false);
 	if (READ_ONCE(task->min_flt) + major != t->seen + 1)
 		return;
-	kind = ct_fault_kind(t);
-	ct_count(ct, CT_CLASSIFIED);
-	ct_count(ct, kind);
-	if (kind == COWTRACE_COW_COPY)
-		ct_count(ct, ct_copy_source(t));
+	n = ct_try_slots(t, slot);
+	for (i = 0; i < n; i++)
+		ct_count(ct, slot[i]);
+	kind = slot[1];
 	if (t->traced && ct_fault_traced())
 		trace_fault(t->site.address, t->site.ip, ct_counter_names[kind],
 			    kind, t->flags & FAULT_FLAG_WRITE,
@@ -268,8 +277,11 @@ static __always_inline void ct_hmf_entry(const struct ct_args *args)
 
 CT_ENTRY_HANDLER(ct_hmf)
 
-/* Called by the exiting task itself: its last try counts before it goes. */
-void ct_fault_task_exit(struct ct_task *ct)
+/*
+ * The current task closes its own try: at its exit (its last try counts
+ * before it goes) and, while the event is recorded, where a try returns.
+ */
+void ct_fault_close_own(struct ct_task *ct)
 {
 	ct_try_write_begin(&ct->try);
 	ct_try_close(ct, current);
@@ -287,9 +299,8 @@ void ct_fault_read(struct ct_task *ct, struct task_struct *task, u64 *raw)
 {
 	u64 major = READ_ONCE(task->maj_flt);
 	u64 faults = READ_ONCE(task->min_flt) + major;
-	enum cowtrace_counter kind;
+	unsigned int seq, i, n, slot[3];
 	struct ct_try t;
-	unsigned int seq, i;
 
 	/* The kernel's counts before the try's markers: see above. */
 	smp_rmb();
@@ -304,11 +315,9 @@ void ct_fault_read(struct ct_task *ct, struct task_struct *task, u64 *raw)
 		t.src = READ_ONCE(ct->try.src);
 	} while (read_seqcount_retry(&ct->try.seq, seq));
 	if (t.open && faults == t.seen + 1) {
-		kind = ct_fault_kind(&t);
-		raw[CT_CLASSIFIED]++;
-		raw[kind]++;
-		if (kind == COWTRACE_COW_COPY)
-			raw[ct_copy_source(&t)]++;
+		n = ct_try_slots(&t, slot);
+		for (i = 0; i < n; i++)
+			raw[slot[i]]++;
 	}
 	raw[COWTRACE_FAULT_MAJOR] = major;
 	raw[COWTRACE_FAULTS] = faults;
@@ -523,11 +532,8 @@ static int ct_hmf_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	rcu_read_lock();
 	ct = ct_task_lookup(current);
 	rcu_read_unlock();
-	if (ct) {
-		ct_try_write_begin(&ct->try);
-		ct_try_close(ct, current);
-		ct_try_write_end(&ct->try);
-	}
+	if (ct)
+		ct_fault_close_own(ct);
 	return 0;
 }
 

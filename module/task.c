@@ -281,7 +281,7 @@ void ct_task_exit(struct task_struct *task)
 		return;
 
 	/* Before the row is seen as exited: from then on, counts are final. */
-	ct_fault_task_exit(ct);
+	ct_fault_close_own(ct);
 	strscpy(ct->comm, task->comm, sizeof(ct->comm));
 	ct_task_save_creds(ct, task);
 	ct->exit_major = task->maj_flt;

@@ -92,10 +92,10 @@ static inline void ct_count(struct ct_task *ct, unsigned int c)
 
 /*
  * fault.c: the raw values of a live task's row, its last try classified if
- * the kernel counted it; that try classified by the exiting task itself.
+ * the kernel counted it; the task closing its own try (at its exit).
  */
 void ct_fault_read(struct ct_task *ct, struct task_struct *task, u64 *raw);
-void ct_fault_task_exit(struct ct_task *ct);
+void ct_fault_close_own(struct ct_task *ct);
 
 struct ct_task *ct_task_lookup(struct task_struct *task);
 struct ct_task *ct_task_get_current(void);
