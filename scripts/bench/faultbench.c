@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,7 +310,8 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	int reps, i, kind = -1;
+	int reps, i, marked, kind = -1;
+	bool calib;
 	size_t pages;
 	double *ns;
 
@@ -321,7 +323,8 @@ int main(int argc, char **argv)
 	for (i = 0; argc == 4 && i < (int)(sizeof(kinds) / sizeof(*kinds)); i++)
 		if (!strcmp(argv[1], kinds[i]))
 			kind = i;
-	if (kind < 0 || (!marking && !strcmp(kinds[kind], "calib"))) {
+	calib = kind >= 0 && !strcmp(kinds[kind], "calib");
+	if (kind < 0 || (calib && !marking)) {
 		fprintf(stderr, "usage: faultbench [-m] KIND PAGES REPS, KIND one of\n"
 			"anon cow reuse file file-around storm (and with -m, calib)\n");
 		return 2;
@@ -336,14 +339,15 @@ int main(int argc, char **argv)
 	ns = calloc(reps, sizeof(*ns));
 	if (!ns)
 		return 1;
-	i = marking;
+	/* The warm-up is never marked. */
+	marked = marking;
 	marking = 0;
-	run(kind, pages);	/* warm-up */
-	marking = i;
+	run(kind, pages);
+	marking = marked;
 	for (i = 0; i < reps; i++) {
 		ns[i] = run(kind, pages);
 		if (marking)
-			printf("%s %ld\n", kind == 6 ? "expect" : "faults",
+			printf("%s %ld\n", calib ? "expect" : "faults",
 			       window_faults);
 	}
 	if (marking) {
