@@ -47,14 +47,14 @@ for _ in $(seq 120); do
 	kill -0 $bt 2>/dev/null || break
 	sleep 0.5
 done
-grep -q '^Tracing' "$out" || { cat "$out" | sed 's/^/# /'; skip "bpftrace did not start"; }
+grep -q '^Tracing' "$out" || { sed 's/^/# /' "$out"; skip "bpftrace did not start"; }
 
 pids=$("$helper" xcheck 200)
-kill -INT $bt
-wait $bt
+stop_bpftrace $bt $((120 * ${COWTRACE_TIMEOUT_SCALE:-1}))
 sed 's/^/# /' "$out"
 
 echo "1..9"
+# shellcheck disable=SC2086 # the pids, one word each
 set -- $pids
 for pid in "$@"; do
 	ok "task $pid: faults agree" "$(bt_value faults "$pid")" \

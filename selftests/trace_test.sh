@@ -151,13 +151,7 @@ else
 	done
 	pids=
 	grep -q '^Tracing' "$tmp/bt.out" && pids=$("$helper" xcheck $pages)
-	kill -INT $bt 2>/dev/null
-	for _ in $(seq 120); do
-		kill -0 $bt 2>/dev/null || break
-		sleep 0.5
-	done
-	kill -KILL $bt 2>/dev/null
-	wait $bt
+	stop_bpftrace $bt $((120 * ${COWTRACE_TIMEOUT_SCALE:-1}))
 	[ -n "$pids" ] || pids="bpftrace-did-not-start x x"
 	# "@[1234, cow_copy]: 100" is 100 events
 	sed -n 's/^@\[\([0-9]*\), \([a-z_]*\)\]: \([0-9]*\)$/\1 \2 \3/p' "$tmp/bt.out" |
