@@ -30,8 +30,16 @@ static const struct peer *const peers[] = {
 	&peer_uthread, &peer_fcontext, &peer_pth, &peer_st, &peer_pthread,
 };
 
+/* The switch table has libuthread's primitive too, beside Boost's. */
+static const struct peer *const switch_peers[] = {
+	&peer_uthread, &peer_uthread_ctx, &peer_fcontext, &peer_pth, &peer_st,
+	&peer_pthread,
+};
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NPEERS		((int)ARRAY_SIZE(peers))
+#define NSWITCH		((int)ARRAY_SIZE(switch_peers))
+_Static_assert(NSWITCH >= NPEERS, "timings() sizes its arrays by NSWITCH");
 #define MAX_ROUNDS	31
 #define MAX_CONNS	4
 
@@ -101,27 +109,29 @@ static long calibrate(const struct peer *p, bool cj)
 
 static void timings(bool cj)
 {
-	double v[NPEERS][MAX_ROUNDS];
-	long n[NPEERS];
-	int r, i, k, ok[NPEERS] = { 0 };
+	const struct peer *const *list = cj ? peers : switch_peers;
+	int np = cj ? NPEERS : NSWITCH;
+	double v[NSWITCH][MAX_ROUNDS];
+	long n[NSWITCH];
+	int r, i, k, ok[NSWITCH] = { 0 };
 
-	for (i = 0; i < NPEERS; i++)
-		n[i] = calibrate(peers[i], cj);
+	for (i = 0; i < np; i++)
+		n[i] = calibrate(list[i], cj);
 	for (r = 0; r < o.rounds; r++)
-		for (k = 0; k < NPEERS; k++) {
-			i = (k + r) % NPEERS;
+		for (k = 0; k < np; k++) {
+			i = (k + r) % np;
 			if (n[i] < 0)
 				continue;
-			v[i][ok[i]] = timed_run(peers[i], cj, n[i]);
+			v[i][ok[i]] = timed_run(list[i], cj, n[i]);
 			if (v[i][ok[i]] > 0)
 				ok[i]++;
 		}
-	for (i = 0; i < NPEERS; i++) {
-		const char *how = cj ? "create + join" : peers[i]->switch_how;
+	for (i = 0; i < np; i++) {
+		const char *how = cj ? "create + join" : list[i]->switch_how;
 
 		if (ok[i] < o.rounds)
 			missing++;
-		report_timing(cj ? "create_join" : "switch", peers[i]->name,
+		report_timing(cj ? "create_join" : "switch", list[i]->name,
 			      how, v[i], ok[i], "ns");
 	}
 }

@@ -47,8 +47,8 @@ struct peer {
 	const char *echo_note;	/* how it waits for I/O */
 };
 
-extern const struct peer peer_uthread, peer_fcontext, peer_pth, peer_st,
-	peer_pthread;
+extern const struct peer peer_uthread, peer_uthread_ctx, peer_fcontext,
+	peer_pth, peer_st, peer_pthread;
 
 /* Bytes one echo request (and its reply) carries. */
 #define ECHO_MSG	64

@@ -311,8 +311,12 @@ void report_verdicts(void)
 	int i;
 
 	printf("\ntargets for libuthread\n");
-	verdict("switch no slower than jump_fcontext (ns)",
+	/* Boost.Context is a primitive: the target is the yield. */
+	verdict("switch (yield) no slower than jump_fcontext (ns)",
 		fig("switch", "libuthread", 0),
+		fig("switch", "Boost.Context", 0), "Boost.Context", true);
+	verdict("primitive ut_ctx_switch vs jump_fcontext (ns)",
+		fig("switch", "ut_ctx_switch", 0),
 		fig("switch", "Boost.Context", 0), "Boost.Context", true);
 	best = best_other("create_join", 0, &peer);
 	verdict("create + join the best of them (ns)",
