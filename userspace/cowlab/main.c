@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cowlab.h"
-#include "internal.h"
+#include "lib/cowlab.h"
+#include "lib/internal.h"
 
 /* The hidden first argument exec re-executes cowlab with. */
 #define EXEC_HELPER_ARG	"__exec-helper"

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "cowlab.h"
-#include "copies.h"
-#include "internal.h"
+#include "lib/cowlab.h"
+#include "engine/copies.h"
+#include "lib/internal.h"
 
 /* ------------------------------------------------------------ parsing */
 

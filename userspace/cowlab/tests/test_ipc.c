@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "ipc_common.h"
+#include "engine/common.h"
 #include "leftovers.h"
-#include "ipc_engine.h"
+#include "engine/ipc.h"
 
 TEST(method_names)
 {

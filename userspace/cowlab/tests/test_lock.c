@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
-#include "ipc_common.h"
+#include "engine/common.h"
 #include "leftovers.h"
-#include "lock_engine.h"
+#include "engine/lock.h"
 
 static void run_exact(struct __test_metadata *_metadata, int m, int procs,
 		      long count, bool threads)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "thread_engine.h"
+#include "engine/thread.h"
 
 TEST(lwp_ids)
 {
