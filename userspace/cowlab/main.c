@@ -6,12 +6,18 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../../module/uapi/cowtrace.h"
+#include "cmd/common.h"
+#include "engine/exec.h"
 #include "lib/cowlab.h"
-#include "lib/internal.h"
+#include "lib/json_writer.h"
+#include "lib/measure.h"
+#include "lib/report.h"
 
 /* The hidden first argument exec re-executes cowlab with. */
 #define EXEC_HELPER_ARG	"__exec-helper"

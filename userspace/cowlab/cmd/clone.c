@@ -17,6 +17,7 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -25,7 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/common.h"
 #include "lib/cowlab.h"
+#include "lib/parse.h"
+#include "lib/report.h"
+#include "lib/views.h"
 
 #define STACK_SIZE	(256 * 1024)
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What the ipc, lock and thread commands share on top of cowlab.h: their
+ * What the ipc, lock and thread commands share on top of lib/: their
  * argument parsing, and the link from the engines' hooks to cowlab's
  * cleanup registry, so that Ctrl-C leaves no child, shared memory name or
  * temporary file behind.
@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lib/cowlab.h"
 #include "cmd/common.h"
 #include "engine/common.h"
+#include "lib/cowlab.h"
 
 static void child_add(pid_t pid)
 {

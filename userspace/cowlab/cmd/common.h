@@ -1,12 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Argument parsing shared by the ipc, lock and thread commands: words
- * (method names) and options may come in any order.
+ * What the commands share (cmd/common.c): their entry points, main.c's
+ * table of them, and the argument parsing of the ipc, lock and thread
+ * commands, whose words (method names) and options may come in any order.
  */
-#ifndef COWLAB_IPC_CLI_H
-#define COWLAB_IPC_CLI_H
+#ifndef COWLAB_CMD_COMMON_H
+#define COWLAB_CMD_COMMON_H
 
 #include <stdbool.h>
+
+/*
+ * The commands (main.c has the table): argv[0] is the first word after
+ * the command's name.
+ */
+int do_fork(int argc, char **argv);
+int do_exec(int argc, char **argv);
+int do_clone(int argc, char **argv);
+int do_tasks(int argc, char **argv);
+int do_processes(int argc, char **argv);
+int do_kthreads(int argc, char **argv);
+int do_locks(int argc, char **argv);
+int do_stats(int argc, char **argv);
+int do_ipc(int argc, char **argv);
+int do_lock(int argc, char **argv);
+int do_thread(int argc, char **argv);
+int do_pages(int argc, char **argv);
+int do_copies(int argc, char **argv);
+
+/*
+ * Connect the ipc, lock and thread engines' hooks (engine/common.h) to
+ * cowlab's cleanup registry, which removes what is left on Ctrl-C.
+ */
+void ilt_hooks_cowlab(void);
 
 struct ilt_opt {
 	const char *name;	/* --name or --name=value */
@@ -33,4 +58,4 @@ int ilt_match(const char *word, const char *const *names, int n);
 int ilt_method_word(const char *obj, const char *word,
 		    const char *const *names, int n, unsigned long *mask);
 
-#endif /* COWLAB_IPC_CLI_H */
+#endif /* COWLAB_CMD_COMMON_H */

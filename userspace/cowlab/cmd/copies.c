@@ -12,13 +12,20 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/common.h"
 #include "engine/copies.h"
+#include "lib/cowlab.h"
+#include "lib/measure.h"
+#include "lib/parse.h"
+#include "lib/report.h"
+#include "lib/views.h"
 
 #define POLL_MS		50
 #define MAX_ROWS	4096

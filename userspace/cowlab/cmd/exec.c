@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,7 +22,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmd/common.h"
 #include "engine/exec.h"
+#include "lib/cowlab.h"
+#include "lib/json_writer.h"
+#include "lib/measure.h"
+#include "lib/memstat.h"
+#include "lib/pagetable.h"
+#include "lib/parse.h"
+#include "lib/report.h"
+#include "lib/views.h"
 
 #define FAULT_AROUND	"/sys/kernel/debug/fault_around_bytes"
 

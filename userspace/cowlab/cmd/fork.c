@@ -7,13 +7,18 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cmd/common.h"
 #include "engine/fork.h"
+#include "lib/cowlab.h"
+#include "lib/parse.h"
+#include "lib/report.h"
 
 #define MAX_CHILDREN	4096
 

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/cowlab.h"
 #include "cmd/common.h"
 #include "engine/ipc.h"
+#include "lib/cowlab.h"
+#include "lib/parse.h"
+#include "lib/report.h"
 
 #define IPC_DEF_SIZE	64
 #define IPC_DEF_COUNT	2000

@@ -12,9 +12,12 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#include "lib/cowlab.h"
 #include "cmd/common.h"
 #include "engine/lock.h"
+#include "lib/cowlab.h"
+#include "lib/parse.h"
+#include "lib/report.h"
+#include "lib/views.h"
 
 #define LOCK_DEF_PROCS		4
 #define LOCK_DEF_FILE_COUNT	1000

@@ -6,11 +6,17 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/common.h"
 #include "lib/cowlab.h"
+#include "lib/json_writer.h"
+#include "lib/pagetable.h"
+#include "lib/parse.h"
+#include "lib/report.h"
 
 #define PAGES_DEFAULT	16
 #define PAGES_MAX	4096
@@ -76,92 +82,6 @@ static int parse_args(int argc, char **argv, pid_t *pid, uint64_t *addr,
 	*pid = p;
 	*addr = a & ~((uint64_t)sysconf(_SC_PAGESIZE) - 1);
 	return 0;
-}
-
-static const struct table_col cols[] = {
-	{ "vaddr", TABLE_LEFT }, { "entry", TABLE_LEFT },
-	{ "level", TABLE_LEFT }, { "pfn", TABLE_RIGHT },
-	{ "write", TABLE_RIGHT }, { "dirty", TABLE_RIGHT },
-	{ "young", TABLE_RIGHT }, { "soft_dirty", TABLE_RIGHT },
-	{ "page", TABLE_LEFT }, { "order", TABLE_RIGHT },
-	{ "exclusive", TABLE_RIGHT }, { "mapcount", TABLE_RIGHT },
-	{ "refcount", TABLE_RIGHT }, { "swap", TABLE_LEFT },
-};
-
-/* Hex in the terminal, a number in JSON. */
-static void table_hex(struct table *t, int64_t v)
-{
-	char buf[24];
-
-	if (v < 0) {
-		table_null(t);
-	} else if (json_wtr) {
-		table_uint(t, v);
-	} else {
-		snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-		table_str(t, buf);
-	}
-}
-
-/* An address: hex text everywhere (past 2^53 a JSON number is not exact). */
-static void table_addr(struct table *t, uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	table_str(t, buf);
-}
-
-static void table_opt_str(struct table *t, const char *s)
-{
-	if (strcmp(s, "-"))
-		table_str(t, s);
-	else
-		table_null(t);
-}
-
-void pages_table(const char *key, const struct pt_page *rows, size_t n)
-{
-	struct table *t = table_start(key, cols, ARRAY_SIZE(cols));
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		const struct pt_page *p = &rows[i];
-
-		table_row(t);
-		table_addr(t, p->vaddr);
-		table_str(t, p->entry);
-		table_opt_str(t, p->level);
-		table_hex(t, p->pfn);
-		table_opt_int(t, p->write);
-		table_opt_int(t, p->dirty);
-		table_opt_int(t, p->young);
-		table_opt_int(t, p->soft_dirty);
-		table_opt_str(t, p->page);
-		table_opt_int(t, p->order);
-		table_opt_int(t, p->exclusive);
-		table_opt_int(t, p->mapcount);
-		table_opt_int(t, p->refcount);
-		table_opt_str(t, p->swap);
-	}
-	table_end(t);
-}
-
-/* Why a read failed, in the words of what was asked. */
-void pages_error(pid_t pid, int err, const struct pt_view *v)
-{
-	if (err == -ESRCH)
-		p_err("pages: no process %d, or it has no memory any more (it exited)",
-		      (int)pid);
-	else if (err == -EINVAL)
-		p_err("pages: %d is a kernel thread (no user pages), or the range is past the end of user space",
-		      (int)pid);
-	else if (err == -ENOENT && !v->module)
-		p_err("pages: no process %d", (int)pid);
-	else
-		p_err("pages: reading the page tables of %d%s%s: %s", (int)pid,
-		      v->module ? " from " : "", v->module ? v->source : "",
-		      strerror(-err));
 }
 
 int do_pages(int argc, char **argv)

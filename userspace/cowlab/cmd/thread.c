@@ -11,9 +11,12 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "lib/cowlab.h"
 #include "cmd/common.h"
 #include "engine/thread.h"
+#include "lib/cowlab.h"
+#include "lib/parse.h"
+#include "lib/report.h"
+#include "lib/views.h"
 
 #define THREAD_DEF_COUNT	100
 #define THREAD_RUNS		5

@@ -7,12 +7,18 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/common.h"
 #include "lib/cowlab.h"
+#include "lib/json_writer.h"
+#include "lib/parse.h"
+#include "lib/report.h"
+#include "lib/views.h"
 
 struct view_env {
 	const char *sort;

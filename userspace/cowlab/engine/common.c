@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Helpers shared by cowlab's ipc, lock and thread objects; see
- * ipc_common.h.
+ * Helpers shared by cowlab's ipc, lock and thread engines; see
+ * engine/common.h.
  */
 #include <errno.h>
 #include <sched.h>

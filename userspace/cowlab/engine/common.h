@@ -4,10 +4,10 @@
  * median and spread of repeated runs, and forking children that never
  * outlive cowlab.
  *
- * The measurement engines (ipc_engine.c, lock_engine.c, thread_engine.c)
- * depend only on this header, so that the unit tests can link them without
- * the rest of cowlab.  The commands connect the hooks below to cowlab's
- * cleanup registry, which removes what is left on Ctrl-C.
+ * The ipc, lock and thread engines depend only on this header, so that the
+ * unit tests can link them without the rest of cowlab.  The commands
+ * connect the hooks below to cowlab's cleanup registry, which removes what
+ * is left on Ctrl-C (ilt_hooks_cowlab(), cmd/common.c).
  */
 #ifndef COWLAB_IPC_COMMON_H
 #define COWLAB_IPC_COMMON_H
@@ -45,9 +45,6 @@ struct ilt_hooks {
 };
 
 extern struct ilt_hooks ilt_hooks;
-
-/* Connect the hooks to cowlab's cleanup registry (ipc_hooks.c). */
-void ilt_hooks_cowlab(void);
 
 /* The median and the extremes of a series of per-run values. */
 struct ilt_series {

@@ -9,7 +9,10 @@
 #ifndef COWLAB_COPIES_H
 #define COWLAB_COPIES_H
 
-#include "lib/cowlab.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 /* The kinds of copy-on-write break followed, as the tasks view names them. */
 enum copy_kind { COPY_COPY, COPY_REUSE, COPY_ZERO, COPY_NKINDS };

@@ -11,12 +11,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/copies.h"
+#include "lib/cowlab.h"
 
 #define TRACEFS		"/sys/kernel/tracing"
 #define TRACEFS_OLD	"/sys/kernel/debug/tracing"

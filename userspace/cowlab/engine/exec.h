@@ -7,7 +7,7 @@
 #ifndef COWLAB_EXEC_H
 #define COWLAB_EXEC_H
 
-#include "lib/cowlab.h"
+#include <stdint.h>
 
 #define BUF_SIZE	(1 << 20)
 #define MMAP_STEPS	10

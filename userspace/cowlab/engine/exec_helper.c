@@ -6,6 +6,7 @@
  * fault per page), can grow a mapping step by step while reporting its
  * RSS, and tells its parent each stage's fault counts (exec.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include "engine/exec.h"
+#include "lib/cowlab.h"
+#include "lib/measure.h"
 
 /*
  * The helper's buffers. file_buf is initialised, so it lives in the

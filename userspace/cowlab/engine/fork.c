@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,6 +19,11 @@
 
 #include "engine/fork.h"
 #include "engine/fork_pages.h"
+#include "lib/cowlab.h"
+#include "lib/measure.h"
+#include "lib/memstat.h"
+#include "lib/report.h"
+#include "lib/views.h"
 
 struct child {
 	pid_t pid;		/* 0 once reaped */

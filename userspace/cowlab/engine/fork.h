@@ -8,7 +8,9 @@
 #ifndef COWLAB_FORK_H
 #define COWLAB_FORK_H
 
-#include "lib/cowlab.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* --pages: the most pages drawn, a terminal's worth per step. */
 #define FORK_PAGES_MAX	64

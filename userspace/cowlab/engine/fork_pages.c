@@ -12,12 +12,17 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "engine/fork.h"
 #include "engine/fork_pages.h"
+#include "lib/cowlab.h"
+#include "lib/json_writer.h"
+#include "lib/pagetable.h"
+#include "lib/report.h"
 
 #define FORK_PAGES_STEPS	8
 

@@ -6,12 +6,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "engine/fork.h"
+#include "lib/cowlab.h"
+#include "lib/measure.h"
+#include "lib/memstat.h"
+#include "lib/report.h"
 
 struct sweep_point {
 	uint64_t size;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,7 +17,7 @@
 #include <unistd.h>
 
 #include "lib/cowlab.h"
-#include "lib/internal.h"
+#include "lib/measure.h"
 
 struct cowlab_env env;
 volatile sig_atomic_t exiting;

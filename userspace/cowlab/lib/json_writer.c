@@ -6,9 +6,11 @@
  */
 #include <math.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "lib/cowlab.h"
+#include "lib/json_writer.h"
 
 #define JSONW_MAX_DEPTH	64
 

@@ -11,6 +11,9 @@
 #include <time.h>
 
 #include "lib/cowlab.h"
+#include "lib/json_writer.h"
+#include "lib/measure.h"
+#include "lib/report.h"
 
 uint64_t now_ns(void)
 {

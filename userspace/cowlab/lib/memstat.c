@@ -7,10 +7,13 @@
  * what a copy-on-write break adds to.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/cowlab.h"
+#include "lib/memstat.h"
+#include "lib/report.h"
 
 /* "Name:   123 kB" lines: the value of name in bytes, if present. */
 static bool kb_field(const char *text, const char *name, uint64_t *out)

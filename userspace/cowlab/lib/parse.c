@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/cowlab.h"
+#include "lib/parse.h"
 
 struct size_suffix {
 	const char *name;

@@ -6,20 +6,20 @@
  */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/cowlab.h"
-#include "lib/internal.h"
+#include "lib/json_writer.h"
+#include "lib/report.h"
+#include "lib/views.h"
 
 #define LABEL_WIDTH	34
 
 static int indent;		/* text: current indentation, in steps */
 static char **notes;		/* JSON: the notes, written at the end */
 static int nnotes;
-
-/* Implemented in ctviews.c: the "kernel_counters" member, if looked for. */
-void ct_report_json(void);
 
 const char *fmt_size(char *buf, size_t len, uint64_t bytes)
 {

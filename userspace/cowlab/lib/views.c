@@ -7,6 +7,7 @@
  * inspect: then only the tasks view is read, from there.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,8 @@
 #include <unistd.h>
 
 #include "lib/cowlab.h"
+#include "lib/json_writer.h"
+#include "lib/views.h"
 
 #ifndef DEBUGFS_MAGIC
 #define DEBUGFS_MAGIC	0x64626720

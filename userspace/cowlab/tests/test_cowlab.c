@@ -5,15 +5,22 @@
  * module's views and of /proc files (kselftest harness, KTAP output).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "lib/cowlab.h"
 #include "engine/copies.h"
-#include "lib/internal.h"
+#include "lib/cowlab.h"
+#include "lib/json_writer.h"
+#include "lib/measure.h"
+#include "lib/memstat.h"
+#include "lib/pagetable.h"
+#include "lib/parse.h"
+#include "lib/report.h"
+#include "lib/views.h"
 
 /* ------------------------------------------------------------ parsing */
 

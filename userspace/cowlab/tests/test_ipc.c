@@ -10,8 +10,8 @@
 
 #include "kselftest_harness.h"
 #include "engine/common.h"
-#include "leftovers.h"
 #include "engine/ipc.h"
+#include "leftovers.h"
 
 TEST(method_names)
 {

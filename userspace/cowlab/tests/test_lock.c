@@ -10,8 +10,8 @@
 
 #include "kselftest_harness.h"
 #include "engine/common.h"
-#include "leftovers.h"
 #include "engine/lock.h"
+#include "leftovers.h"
 
 static void run_exact(struct __test_metadata *_metadata, int m, int procs,
 		      long count, bool threads)
