@@ -6,8 +6,10 @@
  * wrote; this command follows them for a command it runs, a process it
  * attaches to, or its own demonstration, and sums them by mapping and by
  * code, named with libdwfl from the process's mappings as they were.
+ *
+ * This file holds the command's options, its help and its report; the
+ * following and the sums are the copies engine's (engine/copies.c).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -16,29 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd/common.h"
 #include "engine/copies.h"
 #include "lib/cowlab.h"
-#include "lib/measure.h"
 #include "lib/parse.h"
 #include "lib/report.h"
 #include "lib/views.h"
 
-#define POLL_MS		50
 #define MAX_ROWS	4096
-
-static struct copies_env {
-	struct copy_demo demo;
-	double seconds;
-	long top;
-} cenv = {
-	.demo = { .objects = 16384, .workers = 4 },
-	.seconds = 10,
-	.top = 20,
-};
 
 static int do_help(int argc, char **argv)
 {
@@ -134,147 +123,8 @@ static int parse_opts(int argc, char **argv, bool in_order)
 	return 0;
 }
 
-/* ------------------------------------------------------------ events */
-
-struct events {
-	struct copy_event *v;
-	size_t n, cap;
-	bool failed;		/* out of memory: the sums would be short */
-};
-
-static void on_event(const struct copy_event *e, void *arg)
-{
-	struct events *ev = arg;
-
-	if (ev->n == ev->cap) {
-		size_t cap = ev->cap ? ev->cap * 2 : 4096;
-		struct copy_event *v = realloc(ev->v, cap * sizeof(*v));
-
-		if (!v) {
-			ev->failed = true;
-			return;
-		}
-		ev->v = v;
-		ev->cap = cap;
-	}
-	ev->v[ev->n++] = *e;
-}
-
-/* The process's mappings as last seen, for naming addresses at the end. */
-struct layout {
-	pid_t pid;
-	char *maps;
-	struct copy_demo_regions demo;	/* all 0 but for the demo */
-};
-
-static void layout_snap(struct layout *l)
-{
-	char path[64], *text;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)l->pid);
-	text = read_text_file(path, NULL);
-	/* an exited process reads empty: keep what it had */
-	if (text && *text) {
-		free(l->maps);
-		l->maps = text;
-	} else {
-		free(text);
-	}
-}
-
-/* ------------------------------------------------------------ sums */
-
-struct row {
-	char key[256];		/* mapping, or function */
-	char src[128];		/* file:line, for code rows */
-	uint64_t n[COPY_NKINDS];
-};
-
-struct sums {
-	struct row *rows;
-	int n, cap;
-};
-
-static struct row *sums_row(struct sums *s, const char *key, const char *src)
-{
-	struct row *r;
-	int i;
-
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->rows[i].key, key) && !strcmp(s->rows[i].src, src))
-			return &s->rows[i];
-	if (s->n == s->cap) {
-		int cap = s->cap ? s->cap * 2 : 64;
-
-		r = realloc(s->rows, cap * sizeof(*r));
-		if (!r)
-			return NULL;
-		s->rows = r;
-		s->cap = cap;
-	}
-	r = &s->rows[s->n++];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->key, sizeof(r->key), "%s", key);
-	snprintf(r->src, sizeof(r->src), "%s", src);
-	return r;
-}
-
-static int cmp_rows(const void *a, const void *b)
-{
-	const struct row *x = a, *y = b;
-	int k;
-
-	for (k = 0; k < COPY_NKINDS; k++)
-		if (x->n[k] != y->n[k])
-			return x->n[k] < y->n[k] ? 1 : -1;
-	return strcmp(x->key, y->key);
-}
-
-static int sum_events(const struct events *ev, const struct layout *l,
-		      struct sums *maps, struct sums *code)
-{
-	struct copy_syms *syms = copy_syms_new(l->maps ? l->maps : "");
-	char name[256], func[256], src[128];
-	struct row *a, *b;
-	size_t i;
-
-	if (!syms)
-		return -ENOMEM;
-	/* the demo's regions have their row even if nothing was copied */
-	if ((l->demo.objects && !sums_row(maps, "cowlab-objects", "")) ||
-	    (l->demo.counts && !sums_row(maps, "cowlab-refcounts", ""))) {
-		copy_syms_free(syms);
-		return -ENOMEM;
-	}
-	for (i = 0; i < ev->n; i++) {
-		const struct copy_event *e = &ev->v[i];
-
-		copy_syms_mapping(syms, e->address, name, sizeof(name));
-		if (e->address >= l->demo.objects &&
-		    e->address < l->demo.objects_end)
-			snprintf(name, sizeof(name), "cowlab-objects");
-		if (e->address >= l->demo.counts &&
-		    e->address < l->demo.counts_end)
-			snprintf(name, sizeof(name), "cowlab-refcounts");
-		copy_syms_code(syms, e->ip, func, sizeof(func), src,
-			       sizeof(src));
-		a = sums_row(maps, name, "");
-		b = sums_row(code, func, src);
-		if (!a || !b) {
-			copy_syms_free(syms);
-			return -ENOMEM;
-		}
-		a->n[e->kind]++;
-		b->n[e->kind]++;
-	}
-	copy_syms_free(syms);
-	qsort(maps->rows, maps->n, sizeof(*maps->rows), cmp_rows);
-	qsort(code->rows, code->n, sizeof(*code->rows), cmp_rows);
-	return 0;
-}
-
 static void report_sums(const char *key, const char *title,
-			const struct sums *s, bool code)
+			const struct copy_sums *s, bool code)
 {
 	static const struct table_col map_cols[] = {
 		{ "mapping", TABLE_LEFT }, { "cow_copy", TABLE_RIGHT },
@@ -330,39 +180,9 @@ static int need_module(void)
 	return 0;
 }
 
-/* Follow until the target is gone (@child) or the time is up. */
-static int follow(struct copy_trace *t, struct layout *l, pid_t child,
-		  int done_fd, struct events *ev, int *status)
-{
-	uint64_t end = now_ns() + (uint64_t)(cenv.seconds * 1e9);
-	int r;
-
-	for (;;) {
-		r = copy_trace_poll(t, POLL_MS, on_event, ev);
-		if (r < 0)
-			return r;
-		if (exiting)
-			return -EINTR;
-		/* the demo says where its regions are once done, and waits */
-		if (done_fd >= 0 &&
-		    read(done_fd, &l->demo, sizeof(l->demo)) == sizeof(l->demo)) {
-			layout_snap(l);
-			return 0;
-		}
-		if (done_fd < 0)
-			layout_snap(l);
-		if (child > 0 && waitpid(child, status, WNOHANG) == child) {
-			cleanup_forget_child(child);
-			return 1;	/* reaped */
-		}
-		if (child <= 0 && (now_ns() >= end || kill(l->pid, 0)))
-			return 0;
-	}
-}
-
-static void report_run(const char *what, const struct events *ev,
-		       uint64_t lost, const struct sums *maps,
-		       const struct sums *code)
+static void report_run(const char *what, const struct copy_events *ev,
+		       uint64_t lost, const struct copy_sums *maps,
+		       const struct copy_sums *code)
 {
 	uint64_t n[COPY_NKINDS] = { 0 };
 	size_t i;
@@ -380,61 +200,15 @@ static void report_run(const char *what, const struct events *ev,
 	report_sums("code", "by code", code, true);
 }
 
-/* The traced child: waits for the tracer, then runs the demo or COMMAND. */
-static void child_main(char **cmd, int go, int done, int release)
-{
-	struct copy_demo_regions regions;
-	char c;
-	int ret;
-
-	cowlab_child_init();
-	if (read(go, &c, 1) != 1)
-		_exit(126);
-	if (!cmd) {
-		ret = copy_demo_run(&cenv.demo, &regions);
-		/* hold the layout until the tracer has read it */
-		if (write(done, &regions, sizeof(regions)) != sizeof(regions) ||
-		    read(release, &c, 1) < 0)
-			_exit(126);
-		_exit(ret ? 1 : 0);
-	}
-	/* -j: one JSON document on stdout, the command's output beside it */
-	if (json_wtr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-		_exit(126);
-	execvp(cmd[0], cmd);
-	_exit(127);
-}
-
-struct pipes {
-	int go[2], done[2], release[2];
-};
-
-static int open_pipes(struct pipes *p)
-{
-	if (pipe2(p->go, O_CLOEXEC) || pipe2(p->done, O_CLOEXEC) ||
-	    pipe2(p->release, O_CLOEXEC))
-		return -errno;
-	return 0;
-}
-
-static void close_pipes(struct pipes *p)
-{
-	int *fds = (int *)p, i;
-
-	for (i = 0; i < 6; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-}
-
-static void report_demo(const struct sums *maps, const struct sums *code);
+static void report_demo(const struct copy_sums *maps, const struct copy_sums *code);
 
 /* Run @cmd (NULL: the demo) under the trace, and report. */
 static int run_traced(char **cmd, const char *what)
 {
-	struct pipes p = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
-	struct sums maps = { 0 }, code = { 0 };
-	struct events ev = { 0 };
-	struct layout l = { 0 };
+	struct copy_pipes p = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	struct copy_sums maps = { 0 }, code = { 0 };
+	struct copy_events ev = { 0 };
+	struct copy_layout l = { 0 };
 	struct copy_trace *t = NULL;
 	uint64_t lost = 0;
 	int err, status = 0, r;
@@ -443,19 +217,19 @@ static int run_traced(char **cmd, const char *what)
 	err = need_module();
 	if (err)
 		return err;
-	if (open_pipes(&p)) {
+	if (copy_open_pipes(&p)) {
 		p_err("copies: pipe: %s", strerror(errno));
-		close_pipes(&p);
+		copy_close_pipes(&p);
 		return EXIT_FAIL;
 	}
 	l.pid = fork();
 	if (l.pid < 0) {
 		p_err("copies: fork: %s", strerror(errno));
-		close_pipes(&p);
+		copy_close_pipes(&p);
 		return EXIT_FAIL;
 	}
 	if (!l.pid)
-		child_main(cmd, p.go[0], p.done[1], p.release[0]);
+		copy_child_main(cmd, p.go[0], p.done[1], p.release[0]);
 	cleanup_add_child(l.pid);
 	close(p.done[1]);
 	p.done[1] = -1;
@@ -464,22 +238,22 @@ static int run_traced(char **cmd, const char *what)
 	if (!t) {
 		p_err("copies: %s", why);
 		kill_child(l.pid);
-		close_pipes(&p);
+		copy_close_pipes(&p);
 		return EXIT_FAIL;
 	}
-	layout_snap(&l);
+	copy_layout_snap(&l);
 	r = write(p.go[1], "g", 1) == 1 ?
-	    follow(t, &l, l.pid, cmd ? -1 : p.done[0], &ev, &status) : -EPIPE;
+	    copy_follow(t, &l, l.pid, cmd ? -1 : p.done[0], &ev, &status) : -EPIPE;
 	if (r == 0 && !cmd) {
 		/* the demo's layout is read: let it exit */
 		if (write(p.release[1], "x", 1) == 1 &&
 		    !wait_child(l.pid, &status))
 			r = 1;
 	}
-	err = copy_trace_stop(t, on_event, &ev, &lost);
+	err = copy_trace_stop(t, copy_on_event, &ev, &lost);
 	if (r != 1)
 		kill_child(l.pid);
-	close_pipes(&p);
+	copy_close_pipes(&p);
 	if (r < 0 || err < 0) {
 		if (r == -EINTR)
 			err = EXIT_INTR;
@@ -489,7 +263,7 @@ static int run_traced(char **cmd, const char *what)
 		err = err == EXIT_INTR ? err : EXIT_FAIL;
 		goto out;
 	}
-	if (ev.failed || sum_events(&ev, &l, &maps, &code)) {
+	if (ev.failed || copy_sum_events(&ev, &l, &maps, &code)) {
 		p_err("out of memory");
 		err = EXIT_FAIL;
 		goto out;
@@ -517,7 +291,7 @@ out:
 }
 
 /* What the demonstration should show, beside what it showed. */
-static void report_demo(const struct sums *maps, const struct sums *code)
+static void report_demo(const struct copy_sums *maps, const struct copy_sums *code)
 {
 	const struct copy_demo *d = &cenv.demo;
 	long pages = d->separate ? copy_demo_count_pages(d) :
@@ -585,30 +359,11 @@ static int cmd_run(int argc, char **argv)
 	return run_traced(cmd, what);
 }
 
-/* Every thread of @pid, so that set_event_pid follows them all. */
-static int add_threads(struct copy_trace *t, pid_t pid)
-{
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	int err = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((d = readdir(dir)) && !err)
-		if (d->d_name[0] != '.' && atoi(d->d_name) != pid)
-			err = copy_trace_add(t, atoi(d->d_name));
-	closedir(dir);
-	return err;
-}
-
 static int cmd_attach(int argc, char **argv)
 {
-	struct sums maps = { 0 }, code = { 0 };
-	struct events ev = { 0 };
-	struct layout l = { 0 };
+	struct copy_sums maps = { 0 }, code = { 0 };
+	struct copy_events ev = { 0 };
+	struct copy_layout l = { 0 };
 	struct copy_trace *t;
 	uint64_t lost = 0;
 	char why[512], what[64];
@@ -638,11 +393,11 @@ static int cmd_attach(int argc, char **argv)
 		p_err("copies: %s", why);
 		return EXIT_FAIL;
 	}
-	layout_snap(&l);
-	r = add_threads(t, pid);
+	copy_layout_snap(&l);
+	r = copy_add_threads(t, pid);
 	if (!r)
-		r = follow(t, &l, 0, -1, &ev, NULL);
-	err = copy_trace_stop(t, on_event, &ev, &lost);
+		r = copy_follow(t, &l, 0, -1, &ev, NULL);
+	err = copy_trace_stop(t, copy_on_event, &ev, &lost);
 	snprintf(what, sizeof(what), "process %ld", pid);
 	if (r < 0 || err < 0) {
 		if (r == -EINTR)
@@ -652,7 +407,7 @@ static int cmd_attach(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	err = 0;
-	if (ev.failed || sum_events(&ev, &l, &maps, &code)) {
+	if (ev.failed || copy_sum_events(&ev, &l, &maps, &code)) {
 		p_err("out of memory");
 		err = EXIT_FAIL;
 	} else {

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the files of cowlab copies share. copies.c is the command (its
- * options, the run, the report); copies_trace.c follows cowtrace:fault
- * events through a tracefs instance of its own; copies_sym.c names where
- * each copy was, by mapping and by code, with elfutils' libdwfl;
- * copies_demo.c is the demonstration workload.
+ * The copies engine: copies.c follows a process and sums its copies;
+ * copies_trace.c follows cowtrace:fault events through a tracefs instance
+ * of its own; copies_sym.c names where each copy was, by mapping and by
+ * code, with elfutils' libdwfl; copies_demo.c is the demonstration
+ * workload. cmd/copies.c is the command: its options and its report.
  */
-#ifndef COWLAB_COPIES_H
-#define COWLAB_COPIES_H
+#ifndef COWLAB_ENGINE_COPIES_H
+#define COWLAB_ENGINE_COPIES_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -93,4 +93,68 @@ long copy_demo_count_pages(const struct copy_demo *d);
  */
 int copy_demo_run(const struct copy_demo *d, struct copy_demo_regions *r);
 
-#endif /* COWLAB_COPIES_H */
+/* ------------------------------------------------------------ copies.c */
+
+/* The options, set by cmd/copies.c; the defaults are in engine/copies.c. */
+struct copies_env {
+	struct copy_demo demo;
+	double seconds;
+	long top;
+};
+
+extern struct copies_env cenv;
+
+/* The events that arrived, in order. */
+struct copy_events {
+	struct copy_event *v;
+	size_t n, cap;
+	bool failed;		/* out of memory: the sums would be short */
+};
+
+/* The process's mappings as last seen, for naming addresses at the end. */
+struct copy_layout {
+	pid_t pid;
+	char *maps;
+	struct copy_demo_regions demo;	/* all 0 but for the demo */
+};
+
+/* One row of a sum: a mapping, or a function and its source line. */
+struct copy_row {
+	char key[256];		/* mapping, or function */
+	char src[128];		/* file:line, for code rows */
+	uint64_t n[COPY_NKINDS];
+};
+
+/* A sum by mapping or by code, biggest first once summed. */
+struct copy_sums {
+	struct copy_row *rows;
+	int n, cap;
+};
+
+/* The traced child's pipes: go, done (the demo's layout), release. */
+struct copy_pipes {
+	int go[2], done[2], release[2];
+};
+
+/* copy_trace_poll()'s and copy_trace_stop()'s callback: @arg, the events. */
+void copy_on_event(const struct copy_event *e, void *arg);
+/* Read the process's mappings again; an exited one keeps what it had. */
+void copy_layout_snap(struct copy_layout *l);
+/* Sum the events by mapping and by code: 0 or -ENOMEM. */
+int copy_sum_events(const struct copy_events *ev, const struct copy_layout *l,
+		    struct copy_sums *maps, struct copy_sums *code);
+/*
+ * Follow until the target is gone (@child, reaped: 1) or the time is up
+ * (0); with @done_fd, until the demo says where its regions are (0). A
+ * negative errno if following failed.
+ */
+int copy_follow(struct copy_trace *t, struct copy_layout *l, pid_t child,
+		int done_fd, struct copy_events *ev, int *status);
+/* The traced child: waits for the tracer, then runs the demo or @cmd. */
+void copy_child_main(char **cmd, int go, int done, int release);
+int copy_open_pipes(struct copy_pipes *p);
+void copy_close_pipes(struct copy_pipes *p);
+/* Every thread of @pid, so that set_event_pid follows them all. */
+int copy_add_threads(struct copy_trace *t, pid_t pid);
+
+#endif /* COWLAB_ENGINE_COPIES_H */

@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cowlab fork run: the parent maps and touches SIZE of private anonymous
- * memory, forks N children that each write a share of the pages, and
- * shows, before the fork, after it, after the children's writes, after
- * they exit and after the parent wrote every page again, every task's RSS,
- * PSS, USS and faults and the module's cow_copy/cow_reuse; with --pages,
- * the page tables at each of those steps (fork_pages.c).
+ * The fork engine's run: the parent maps and touches SIZE of private
+ * anonymous memory, forks N children that each write a share of the
+ * pages, and snapshots, before the fork, after it, after the children's
+ * writes, after they exit and after the parent wrote every page again,
+ * every task's RSS, PSS, USS and faults and the module's
+ * cow_copy/cow_reuse; with --pages, the page tables at each of those steps
+ * (fork_pages.c). cmd/fork.c reports the snapshots.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "engine/fork.h"
@@ -22,57 +22,57 @@
 #include "lib/cowlab.h"
 #include "lib/measure.h"
 #include "lib/memstat.h"
-#include "lib/report.h"
 #include "lib/views.h"
 
-struct child {
-	pid_t pid;		/* 0 once reaped */
-	pid_t id;		/* the pid it had, for the report */
-	int go;			/* parent -> child: one byte, write now */
-	int done;		/* child -> parent: struct child_result */
-	double fork_ns;
+struct fork_env fenv = {
+	.size = 256ULL << 20,
+	.write_pct = 50,
+	.children = 1,
+	.runs = 5,
+	.max_size = 4ULL << 30,
 };
 
-/* One task at one step, measured now and reported at the end. */
-struct task_snap {
-	const char *step;
-	char role[24];
-	pid_t pid;
-	bool mem_ok, flt_ok;
-	struct mem_usage mem;
-	struct proc_faults flt;	/* since the run began */
-	int64_t k[3];		/* cow_copy, cow_reuse, faults; -1 unknown */
-};
+const char *const fork_kcols[FORK_NKCOLS] = { "cow_copy", "cow_reuse", "faults" };
 
-struct sys_snap {
-	const char *step;
-	bool ok;
-	struct sys_mem sm;
-};
+/* ------------------------------------------------------------ memory */
 
-#define NSTEPS	5
+char *fork_map_touched(uint64_t size)
+{
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t i, n = size / fenv.page_size;
 
-struct fork_run {
-	char *mem;
-	size_t npages, nwrite;
-	struct child *kids;
-	int nkids;
-	struct proc_faults parent_base;
-	struct ct_table ct_base;
-	bool ct;
-	uint64_t touch_faults;
-	uint64_t rewrite_faults, rewrite_ns;
-	int64_t rewrite_k[3];	/* the module's, around the loop; -1 unknown */
-	struct task_snap *snaps;
-	int nsnaps;
-	struct sys_snap sys[NSTEPS + 1];
-	int nsys;
-	struct child_result *res;
-	double *fork_ns;
-	struct fork_pages *pages;	/* --pages, or NULL */
-};
+	if (p == MAP_FAILED)
+		return NULL;
+	/* one fault per 4 KiB page, and the sharing is per page */
+	if (madvise(p, size, MADV_NOHUGEPAGE))
+		p_verbose("madvise(MADV_NOHUGEPAGE): %s", strerror(errno));
+	for (i = 0; i < n && !exiting; i++) {
+		p[i * fenv.page_size] = (char)(i | 1);
+		if ((i & 0xffff) == 0)
+			progress_update(i);
+	}
+	return p;
+}
 
-static const char *const kcols[] = { "cow_copy", "cow_reuse", "faults" };
+uint64_t fork_minflt_self(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+/* Not inlined: the children run it once to fault its text in first. */
+__attribute__((noinline)) void fork_write_pages(char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		((volatile char *)p)[i * fenv.page_size] = (char)(i + 2);
+}
+
+/* --------------------------------------------------------------- run */
 
 static __attribute__((noreturn)) void child_main(struct fork_run *r,
 						  int go, int done)
@@ -169,11 +169,11 @@ static void snap_task(struct fork_run *r, const char *step, const char *role,
 		t->flt.minflt -= r->parent_base.minflt;
 		t->flt.majflt -= r->parent_base.majflt;
 	}
-	for (i = 0; i < ARRAY_SIZE(kcols); i++) {
+	for (i = 0; i < ARRAY_SIZE(fork_kcols); i++) {
 		/* a child's row is new; the parent's counts from the start */
 		t->k[i] = !ct ? -1 : parent ?
-			ct_delta(&r->ct_base, ct, pid, kcols[i]) :
-			ct_get(ct, pid, kcols[i]);
+			ct_delta(&r->ct_base, ct, pid, fork_kcols[i]) :
+			ct_get(ct, pid, fork_kcols[i]);
 	}
 }
 
@@ -198,198 +198,6 @@ static void snapshot(struct fork_run *r, const char *step, int nkids)
 		ct_table_free(&ct);
 	fork_pages_snap(r->pages, step, r->mem, getpid(),
 			nkids ? r->kids[0].pid : 0);
-}
-
-static void report_setup(struct fork_run *r)
-{
-	struct summary s;
-
-	report_section("setup", "fork: copy-on-write after fork");
-	report_size("size", "memory mapped", fenv.size);
-	report_uint("fenv.page_size", "page size", fenv.page_size, "bytes");
-	report_uint("pages", "pages", r->npages, NULL);
-	report_float("write_percent", "each child writes", fenv.write_pct, "%");
-	report_uint("pages_written", "pages each child writes", r->nwrite,
-		    NULL);
-	report_int("children", "children", fenv.children, NULL);
-	report_str("huge_pages", "huge pages", "off (MADV_NOHUGEPAGE)");
-	report_uint("touch_faults", "parent's faults touching it",
-		    r->touch_faults, NULL);
-	if (r->nkids && !summarize(r->fork_ns, r->nkids, &s))
-		report_summary_ns("fork_latency", "fork() latency", &s);
-	report_section_end();
-}
-
-static const struct table_col task_cols[] = {
-	{ "step", TABLE_LEFT }, { "task", TABLE_LEFT }, { "pid", TABLE_RIGHT },
-	{ "rss", TABLE_RIGHT }, { "pss", TABLE_RIGHT }, { "uss", TABLE_RIGHT },
-	{ "minflt", TABLE_RIGHT }, { "majflt", TABLE_RIGHT },
-	{ "cow_copy", TABLE_RIGHT }, { "cow_reuse", TABLE_RIGHT },
-	{ "faults", TABLE_RIGHT },
-};
-
-static void report_tasks(struct fork_run *r)
-{
-	struct table *t;
-	int i, j;
-
-	if (!json_wtr)
-		printf("\nmemory and faults of each task (faults since the run began):\n");
-	t = table_start("tasks", task_cols, ARRAY_SIZE(task_cols));
-	for (i = 0; i < r->nsnaps; i++) {
-		struct task_snap *s = &r->snaps[i];
-
-		table_row(t);
-		table_str(t, s->step);
-		table_str(t, s->role);
-		table_int(t, s->pid);
-		if (s->mem_ok) {
-			table_size(t, s->mem.rss);
-			table_size(t, s->mem.pss);
-			table_size(t, s->mem.uss);
-		} else {
-			for (j = 0; j < 3; j++)
-				table_null(t);
-		}
-		if (s->flt_ok) {
-			table_uint(t, s->flt.minflt);
-			table_uint(t, s->flt.majflt);
-		} else {
-			table_null(t);
-			table_null(t);
-		}
-		for (j = 0; j < 3; j++) {
-			if (s->k[j] < 0)
-				table_null(t);
-			else
-				table_int(t, s->k[j]);
-		}
-	}
-	table_end(t);
-}
-
-static void report_system(struct fork_run *r)
-{
-	static const struct table_col cols[] = {
-		{ "step", TABLE_LEFT }, { "used", TABLE_RIGHT },
-		{ "used_delta", TABLE_RIGHT }, { "available", TABLE_RIGHT },
-	};
-	struct table *t;
-	char buf[32];
-	int i;
-
-	if (!json_wtr)
-		printf("\nsystem memory (MemTotal - MemAvailable):\n");
-	t = table_start("system", cols, ARRAY_SIZE(cols));
-	for (i = 0; i < r->nsys; i++) {
-		int64_t d = (int64_t)r->sys[i].sm.used -
-			    (int64_t)r->sys[0].sm.used;
-
-		table_row(t);
-		table_str(t, r->sys[i].step);
-		if (!r->sys[i].ok) {
-			table_null(t);
-			table_null(t);
-			table_null(t);
-			continue;
-		}
-		table_size(t, r->sys[i].sm.used);
-		if (json_wtr) {
-			table_int(t, d);
-		} else {
-			fmt_size(buf, sizeof(buf), d < 0 ? -d : d);
-			memmove(buf + 1, buf, strlen(buf) + 1);
-			buf[0] = d < 0 ? '-' : '+';
-			table_str(t, buf);
-		}
-		table_size(t, r->sys[i].sm.available);
-	}
-	table_end(t);
-}
-
-static const struct task_snap *find_snap(const struct fork_run *r,
-					 const char *step, const char *role)
-{
-	int i;
-
-	for (i = 0; i < r->nsnaps; i++)
-		if (!strcmp(r->snaps[i].step, step) &&
-		    !strcmp(r->snaps[i].role, role))
-			return &r->snaps[i];
-	return NULL;
-}
-
-/*
- * A module counter's change for role between two steps (kcols index k),
- * or -1. Between "after fork" and "after writes" a child runs nothing but
- * its measured loop: its cow_copy grows by exactly the pages it wrote.
- */
-static int64_t snap_delta(const struct fork_run *r, const char *from,
-			  const char *to, const char *role, int k)
-{
-	const struct task_snap *a = find_snap(r, from, role);
-	const struct task_snap *b = find_snap(r, to, role);
-
-	if (!a || !b || a->k[k] < 0 || b->k[k] < a->k[k])
-		return -1;
-	return b->k[k] - a->k[k];
-}
-
-static void report_writes(struct fork_run *r)
-{
-	static const struct table_col cols[] = {
-		{ "task", TABLE_LEFT }, { "pid", TABLE_RIGHT },
-		{ "pages_written", TABLE_RIGHT },
-		{ "write_faults", TABLE_RIGHT }, { "write_ns", TABLE_RIGHT },
-		{ "ns_per_page", TABLE_RIGHT }, { "cow_copy", TABLE_RIGHT },
-		{ "cow_reuse", TABLE_RIGHT }, { "faults", TABLE_RIGHT },
-	};
-	struct table *t;
-	char role[24];
-	int i, k;
-
-	if (!json_wtr)
-		printf("\nthe children's writes, one child at a time "
-		       "(module: during the writes):\n");
-	t = table_start("writes", cols, ARRAY_SIZE(cols));
-	for (i = 0; i < r->nkids; i++) {
-		snprintf(role, sizeof(role), "child%d", i + 1);
-		table_row(t);
-		table_str(t, role);
-		table_int(t, r->kids[i].id);
-		table_uint(t, r->nwrite);
-		table_uint(t, r->res[i].write_faults);
-		table_uint(t, r->res[i].write_ns);
-		if (r->nwrite)
-			table_float(t, (double)r->res[i].write_ns / r->nwrite,
-				    0);
-		else
-			table_null(t);
-		for (k = 0; k < (int)ARRAY_SIZE(kcols); k++)
-			table_opt_int(t, snap_delta(r, "after fork",
-						    "after writes", role, k));
-	}
-	table_end(t);
-}
-
-static void explain(void)
-{
-	if (!json_wtr)
-		putchar('\n');
-	report_note("RSS counts every page a task maps: a child's RSS is the "
-		"parent's at once after fork, and a CoW break does not change "
-		"it (the shared page is only replaced by a private copy).");
-	report_note("PSS divides each shared page among its sharers, USS counts "
-		"the pages a task alone maps: after the writes a child's USS "
-		"holds its copies, and system used memory grew by those "
-		"copies only; fork copied page tables, not pages.");
-	report_note("write_faults: the child's minor faults around its write loop "
-		"(getrusage), one per page written, each a copy-on-write "
-		"break (cow_copy with the module). The parent's rewrite after "
-		"the children exited faults once per page too, but reuses each "
-		"page in place (cow_reuse): nothing is copied.");
-	report_note("System memory is the kernel's global count, folded from "
-		"per-CPU counters lazily (up to a second late).");
 }
 
 /* Each child says it is ready once it ran its code path once. */
@@ -441,7 +249,7 @@ static int writes(struct fork_run *r)
 	return exiting ? EXIT_INTR : 0;
 }
 
-static void end_children(struct fork_run *r)
+void fork_end_children(struct fork_run *r)
 {
 	int i;
 
@@ -497,7 +305,7 @@ static void parent_rewrite(struct fork_run *r)
 	uint64_t f0, t0;
 	int k;
 
-	for (k = 0; k < (int)ARRAY_SIZE(kcols); k++)
+	for (k = 0; k < (int)ARRAY_SIZE(fork_kcols); k++)
 		r->rewrite_k[k] = -1;
 	/*
 	 * The module's counts are read just around the loop. Reading a table
@@ -525,43 +333,16 @@ static void parent_rewrite(struct fork_run *r)
 	r->rewrite_ns = now_ns() - t0;
 	r->rewrite_faults = fork_minflt_self() - f0;
 	if (ct && !ct_read_table("tasks", &after)) {
-		for (k = 0; k < (int)ARRAY_SIZE(kcols); k++)
+		for (k = 0; k < (int)ARRAY_SIZE(fork_kcols); k++)
 			r->rewrite_k[k] = ct_delta(&before, &after, getpid(),
-						   kcols[k]);
+						   fork_kcols[k]);
 		ct_table_free(&after);
 	}
 	if (ct)
 		ct_table_free(&before);
 }
 
-static void report_rewrite(struct fork_run *r)
-{
-	int k;
-
-	if (!json_wtr)
-		putchar('\n');
-	report_section("rewrite",
-		       "the parent writes every page after the children exited:");
-	report_uint("pages", "pages written", r->npages, NULL);
-	report_uint("write_faults", "faults (getrusage)", r->rewrite_faults,
-		    NULL);
-	report_ns("ns", "time", r->rewrite_ns);
-	report_float("ns_per_page", "per page", (double)r->rewrite_ns /
-		     (r->npages ? r->npages : 1), "ns");
-	report_section("module", "cowtrace.ko, during the rewrite");
-	for (k = 0; k < (int)ARRAY_SIZE(kcols); k++) {
-		int64_t v = r->rewrite_k[k];
-
-		if (v < 0)
-			report_unknown(kcols[k], NULL, "no module");
-		else
-			report_int(kcols[k], NULL, v, NULL);
-	}
-	report_section_end();
-	report_section_end();
-}
-
-static int fork_steps(struct fork_run *r)
+int fork_steps(struct fork_run *r)
 {
 	int err;
 
@@ -574,100 +355,21 @@ static int fork_steps(struct fork_run *r)
 	if (err)
 		return err;
 	snapshot(r, "after writes", r->nkids);
-	end_children(r);
+	fork_end_children(r);
 	snapshot(r, "after exit", 0);
 	parent_rewrite(r);
 	snapshot(r, "parent rewrote", 0);
 	return exiting ? EXIT_INTR : 0;
 }
 
-static int fork_alloc(struct fork_run *r)
+int fork_alloc(struct fork_run *r)
 {
 	r->kids = calloc(fenv.children, sizeof(*r->kids));
 	r->res = calloc(fenv.children, sizeof(*r->res));
 	r->fork_ns = calloc(fenv.children, sizeof(*r->fork_ns));
-	r->snaps = calloc(NSTEPS * (fenv.children + 1), sizeof(*r->snaps));
+	r->snaps = calloc(FORK_NSTEPS * (fenv.children + 1), sizeof(*r->snaps));
 	if (fenv.pages)
 		r->pages = fork_pages_new(fenv.pages);
 	return r->kids && r->res && r->fork_ns && r->snaps &&
 	       (r->pages || !fenv.pages) ? 0 : -ENOMEM;
-}
-
-int fork_cmd_run(int argc, char **argv)
-{
-	struct fork_run r = { 0 };
-	uint64_t f0;
-	int err;
-
-	err = fork_parse_opts(argc + 1, argv - 1);
-	if (err)
-		return err < 0 ? EXIT_OK : err;
-	if (fenv.sweep)
-		return EXIT_USAGE;	/* handled by the caller */
-	r.npages = fenv.size / fenv.page_size;
-	if (r.npages == 0) {
-		p_err("--size: %llu is less than a page",
-		      (unsigned long long)fenv.size);
-		return EXIT_USAGE;
-	}
-	r.nwrite = (size_t)(r.npages * fenv.write_pct / 100 + 0.5);
-	err = fork_check_children(fenv.children);
-	if (!err)
-		err = mem_check_fits_n("fork", fenv.size, fenv.children,
-				       r.nwrite * fenv.page_size);
-	if (err)
-		return err;
-	if (fork_alloc(&r)) {
-		p_err("out of memory");
-		err = EXIT_FAIL;
-		goto cleanup;
-	}
-	/*
-	 * Keep freed memory in the heap rather than giving it back: a table
-	 * read in the rewrite's window then lands on pages already written
-	 * since the fork instead of fresh ones, and faults nothing there.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
-	r.ct = ct_available();
-	if (r.ct && ct_read_table("tasks", &r.ct_base))
-		r.ct = false;
-	proc_faults(getpid(), 0, &r.parent_base);
-	progress_start(r.npages, "touching pages");
-	f0 = fork_minflt_self();
-	r.mem = fork_map_touched(fenv.size);
-	r.touch_faults = fork_minflt_self() - f0;
-	progress_end();
-	if (!r.mem) {
-		p_err("mmap %llu bytes: %s", (unsigned long long)fenv.size,
-		      strerror(errno));
-		err = EXIT_FAIL;
-		goto cleanup;
-	}
-	if (exiting) {
-		err = EXIT_INTR;
-		goto cleanup;
-	}
-	err = fork_steps(&r);
-	if (err)
-		goto cleanup;
-	report_setup(&r);
-	report_tasks(&r);
-	report_system(&r);
-	report_writes(&r);
-	report_rewrite(&r);
-	fork_pages_report(r.pages);
-	explain();
-cleanup:
-	end_children(&r);
-	if (r.mem)
-		munmap(r.mem, fenv.size);
-	if (r.ct)
-		ct_table_free(&r.ct_base);
-	free(r.kids);
-	free(r.res);
-	free(r.fork_ns);
-	free(r.snaps);
-	fork_pages_free(r.pages);
-	return err;
 }

@@ -4,8 +4,8 @@
  * (fork_pages.c). Every row is allocated up front, so that a snapshot
  * takes no memory of its own between the run's measurements.
  */
-#ifndef COWLAB_FORK_PAGES_H
-#define COWLAB_FORK_PAGES_H
+#ifndef COWLAB_ENGINE_FORK_PAGES_H
+#define COWLAB_ENGINE_FORK_PAGES_H
 
 #include <sys/types.h>
 
@@ -19,4 +19,4 @@ void fork_pages_snap(struct fork_pages *fp, const char *name, const char *mem,
 		     pid_t parent, pid_t child);
 void fork_pages_report(const struct fork_pages *fp);
 
-#endif /* COWLAB_FORK_PAGES_H */
+#endif /* COWLAB_ENGINE_FORK_PAGES_H */

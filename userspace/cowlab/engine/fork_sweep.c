@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cowlab fork sweep: what copy-on-write saves. Fork latency across sizes,
- * the cost of the first write to a page after fork, and an eager copy of
- * the same memory for comparison.
+ * The measurements of cowlab fork sweep: what copy-on-write saves. Fork
+ * latency across sizes, the cost of the first write to a page after fork,
+ * and an eager copy of the same memory for comparison.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -16,14 +14,6 @@
 #include "lib/cowlab.h"
 #include "lib/measure.h"
 #include "lib/memstat.h"
-#include "lib/report.h"
-
-struct sweep_point {
-	uint64_t size;
-	struct summary fork;	/* fork() latency, ns */
-	double write_ns_page;	/* first write after fork, per page */
-	struct summary copy;	/* eager copy of the same memory, ns */
-};
 
 static char *sweep_mem;
 static uint64_t sweep_size;
@@ -104,7 +94,7 @@ static double first_write_cost(void)
 	return (double)res.write_ns / (sweep_size / fenv.page_size);
 }
 
-static int sweep_one(struct sweep_point *pt)
+int fork_sweep_one(struct sweep_point *pt)
 {
 	int err = -1;
 
@@ -125,7 +115,7 @@ static int sweep_one(struct sweep_point *pt)
 }
 
 /* The largest size the sweep may map: the source and an eager copy. */
-static uint64_t sweep_cap(uint64_t *avail)
+uint64_t fork_sweep_cap(uint64_t *avail)
 {
 	struct sys_mem sm;
 
@@ -134,86 +124,4 @@ static uint64_t sweep_cap(uint64_t *avail)
 		return fenv.max_size;
 	*avail = sm.available;
 	return sm.available / 3;
-}
-
-static void report_sweep(struct sweep_point *pts, int n)
-{
-	static const struct table_col cols[] = {
-		{ "size", TABLE_RIGHT }, { "pages", TABLE_RIGHT },
-		{ "fork_ns", TABLE_RIGHT }, { "fork_p10_ns", TABLE_RIGHT },
-		{ "fork_p90_ns", TABLE_RIGHT },
-		{ "first_write_ns_per_page", TABLE_RIGHT },
-		{ "eager_copy_ns", TABLE_RIGHT }, { "cow_saving", TABLE_RIGHT },
-	};
-	struct table *t;
-	int i;
-
-	if (!json_wtr)
-		printf("fork latency against an eager copy (medians of %ld runs, ns):\n",
-		       fenv.runs);
-	t = table_start("sweep", cols, ARRAY_SIZE(cols));
-	for (i = 0; i < n; i++) {
-		table_row(t);
-		table_size(t, pts[i].size);
-		table_uint(t, pts[i].size / fenv.page_size);
-		table_float(t, pts[i].fork.median, 0);
-		table_float(t, pts[i].fork.p10, 0);
-		table_float(t, pts[i].fork.p90, 0);
-		table_float(t, pts[i].write_ns_page, 0);
-		table_float(t, pts[i].copy.median, 0);
-		table_float(t, pts[i].copy.median / pts[i].fork.median, 1);
-	}
-	table_end(t);
-	if (!json_wtr)
-		putchar('\n');
-	report_note("cow_saving = eager copy / fork latency: how much faster fork "
-		"is for copying page tables instead of pages. A page written "
-		"after fork pays first_write_ns_per_page then (a fault and a "
-		"4 KiB copy).");
-}
-
-int fork_cmd_sweep(int argc, char **argv)
-{
-	struct sweep_point pts[16];
-	uint64_t size, cap, avail;
-	char a[32], b[32];
-	int n = 0, err, total = 0;
-
-	err = fork_parse_opts(argc + 1, argv - 1);
-	if (err)
-		return err < 0 ? EXIT_OK : err;
-	if (fenv.max_size < (1 << 20)) {
-		p_err("--max: at least 1M");
-		return EXIT_USAGE;
-	}
-	cap = sweep_cap(&avail);
-	if (fenv.max_size > cap) {
-		report_note("sizes capped at %s: the sweep maps each size twice (source, "
-			"eager copy) and %s is available",
-			    fmt_size(a, sizeof(a), cap),
-			    fmt_size(b, sizeof(b), avail));
-		fenv.max_size = cap;
-	}
-	for (size = 1 << 20; size <= fenv.max_size && total < 16; size <<= 2)
-		total++;	/* as many as pts[] holds: 1M << 44 wraps to 0 */
-	progress_start(total, "fork sweep (sizes)");
-	for (size = 1 << 20; size <= fenv.max_size && n < 16; size <<= 2) {
-		pts[n].size = size;
-		err = sweep_one(&pts[n]);
-		if (exiting) {
-			progress_end();
-			return EXIT_INTR;
-		}
-		if (err) {
-			progress_end();
-			p_err("fork sweep at %s: failed",
-			      fmt_size(a, sizeof(a), size));
-			return EXIT_FAIL;
-		}
-		progress_update(++n);
-	}
-	progress_end();
-	report_uint("runs", "runs per size", fenv.runs, NULL);
-	report_sweep(pts, n);
-	return EXIT_OK;
 }
