@@ -26,6 +26,7 @@
 #include "lib/cowlab.h"
 #include "lib/parse.h"
 #include "lib/report.h"
+#include "lib/table.h"
 
 static bool share_given;
 static unsigned long share_mask;

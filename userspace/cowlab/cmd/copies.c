@@ -25,6 +25,7 @@
 #include "lib/cowlab.h"
 #include "lib/parse.h"
 #include "lib/report.h"
+#include "lib/table.h"
 #include "lib/views.h"
 
 #define MAX_ROWS	4096

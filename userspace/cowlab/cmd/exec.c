@@ -30,6 +30,7 @@
 #include "lib/pagetable.h"
 #include "lib/parse.h"
 #include "lib/report.h"
+#include "lib/table.h"
 #include "lib/views.h"
 
 #define FAULT_AROUND	"/sys/kernel/debug/fault_around_bytes"

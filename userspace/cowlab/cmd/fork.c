@@ -23,6 +23,7 @@
 #include "lib/memstat.h"
 #include "lib/parse.h"
 #include "lib/report.h"
+#include "lib/table.h"
 #include "lib/views.h"
 
 #define MAX_CHILDREN	4096

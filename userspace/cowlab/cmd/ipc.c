@@ -14,6 +14,7 @@
 #include "lib/cowlab.h"
 #include "lib/parse.h"
 #include "lib/report.h"
+#include "lib/table.h"
 
 #define IPC_DEF_SIZE	64
 #define IPC_DEF_COUNT	2000

@@ -17,6 +17,7 @@
 #include "lib/cowlab.h"
 #include "lib/parse.h"
 #include "lib/report.h"
+#include "lib/table.h"
 #include "lib/views.h"
 
 #define LOCK_DEF_PROCS		4

@@ -16,6 +16,7 @@
 #include "lib/cowlab.h"
 #include "lib/parse.h"
 #include "lib/report.h"
+#include "lib/table.h"
 #include "lib/views.h"
 
 #define THREAD_DEF_COUNT	100

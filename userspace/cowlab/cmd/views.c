@@ -11,13 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cmd/common.h"
 #include "lib/cowlab.h"
-#include "lib/json_writer.h"
 #include "lib/parse.h"
 #include "lib/report.h"
+#include "lib/table.h"
 #include "lib/views.h"
 
 struct view_env {
@@ -328,167 +327,6 @@ out:
 
 /* ------------------------------------------------- kthreads, locks... */
 
-/* A word that is a whole number goes into JSON as a number. */
-static void json_word(const char *w)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(w, &end, 10);
-	if (*w && !*end && !errno && (isdigit((unsigned char)w[0]) ||
-				      w[0] == '-'))
-		jsonw_int(json_wtr, v);
-	else
-		jsonw_string(json_wtr, w);
-}
-
-/*
- * The generic form of a view as JSON: lines "== title ==" open a section;
- * a section's first line names its columns and each following line is a
- * row, its last field taking the rest of the line (kthreads' names, call
- * sites). Lines before any header are "summary" strings.
- */
-struct section_state {
-	char *cols[32];
-	int ncols;
-	bool open;
-};
-
-static void section_close(struct section_state *s)
-{
-	int i;
-
-	if (s->open) {
-		jsonw_end_array(json_wtr);
-		jsonw_end_object(json_wtr);
-	}
-	for (i = 0; i < s->ncols; i++)
-		free(s->cols[i]);
-	s->ncols = 0;
-	s->open = false;
-}
-
-static void section_row(struct section_state *s, char *line)
-{
-	char *p = line;
-	int i;
-
-	jsonw_start_object(json_wtr);
-	for (i = 0; i < s->ncols; i++) {
-		size_t len;
-		char save;
-
-		while (*p == ' ')
-			p++;
-		len = i == s->ncols - 1 ? strlen(p) : strcspn(p, " ");
-		save = p[len];
-		p[len] = '\0';
-		jsonw_name(json_wtr, s->cols[i]);
-		json_word(p);
-		p[len] = save;
-		p += len;
-	}
-	jsonw_end_object(json_wtr);
-}
-
-static void section_header(struct section_state *s, char *line,
-			   const char *title)
-{
-	char *save = NULL, *w;
-
-	for (w = strtok_r(line, " ", &save); w && s->ncols < 32;
-	     w = strtok_r(NULL, " ", &save))
-		s->cols[s->ncols++] = strdup(w);
-	jsonw_start_object(json_wtr);
-	jsonw_string_field(json_wtr, "title", title);
-	jsonw_name(json_wtr, "rows");
-	jsonw_start_array(json_wtr);
-	s->open = true;
-}
-
-/* A header names columns: lower-case words and underscores only. */
-static bool is_header(const char *line)
-{
-	const char *p;
-
-	for (p = line; *p; p++)
-		if (!islower((unsigned char)*p) && *p != '_' && *p != ' ')
-			return false;
-	return *line != '\0';
-}
-
-static void json_sections(char *text, const char *first_title)
-{
-	struct section_state s = { .ncols = 0 };
-	char *save = NULL, *line, title[256];
-	bool titled = false;
-
-	snprintf(title, sizeof(title), "%s", first_title);
-	jsonw_name(json_wtr, "summary");
-	jsonw_start_array(json_wtr);
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		size_t len = strlen(line);
-
-		if (len > 6 && !strncmp(line, "== ", 3) &&
-		    !strcmp(line + len - 3, " ==")) {
-			if (!titled) {
-				jsonw_end_array(json_wtr);
-				jsonw_name(json_wtr, "sections");
-				jsonw_start_array(json_wtr);
-			}
-			section_close(&s);
-			snprintf(title, sizeof(title), "%.*s", (int)len - 6,
-				 line + 3);
-			titled = true;
-		} else if (!s.open && is_header(line) && strchr(line, ' ')) {
-			if (!titled) {
-				jsonw_end_array(json_wtr);
-				jsonw_name(json_wtr, "sections");
-				jsonw_start_array(json_wtr);
-				titled = true;
-			}
-			section_header(&s, line, title);
-		} else if (s.open) {
-			section_row(&s, line);
-		} else {
-			jsonw_string(json_wtr, line);
-		}
-	}
-	section_close(&s);
-	jsonw_end_array(json_wtr);
-	if (!titled) {
-		jsonw_name(json_wtr, "sections");
-		jsonw_start_array(json_wtr);
-		jsonw_end_array(json_wtr);
-	}
-}
-
-/* stats: "name value..." lines, as {"name": ..., "value": ...} rows. */
-static void json_stats(char *text)
-{
-	char *save = NULL, *line;
-
-	jsonw_name(json_wtr, "rows");
-	jsonw_start_array(json_wtr);
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		size_t n = strcspn(line, " ");
-		char *rest = line + n;
-
-		while (*rest == ' ')
-			rest++;
-		line[n] = '\0';
-		jsonw_start_object(json_wtr);
-		jsonw_string_field(json_wtr, "name", line);
-		jsonw_name(json_wtr, "value");
-		json_word(rest);
-		jsonw_end_object(json_wtr);
-	}
-	jsonw_end_array(json_wtr);
-}
-
 static int show_raw(const char *view)
 {
 	char path[512], *text;
@@ -507,9 +345,9 @@ static int show_raw(const char *view)
 	if (!json_wtr)
 		fputs(text, stdout);
 	else if (!strcmp(view, "stats"))
-		json_stats(text);
+		ct_json_stats(text);
 	else
-		json_sections(text, view);
+		ct_json_sections(text, view);
 	free(text);
 	return EXIT_OK;
 }

@@ -9,8 +9,8 @@
  * connect the hooks below to cowlab's cleanup registry, which removes what
  * is left on Ctrl-C (ilt_hooks_cowlab(), cmd/common.c).
  */
-#ifndef COWLAB_IPC_COMMON_H
-#define COWLAB_IPC_COMMON_H
+#ifndef COWLAB_ENGINE_COMMON_H
+#define COWLAB_ENGINE_COMMON_H
 
 #include <stdbool.h>
 #include <signal.h>
@@ -89,4 +89,4 @@ int ilt_first_cpu(void);
 /* Pin the calling thread to one CPU; 0 or a negative errno. */
 int ilt_pin(int cpu);
 
-#endif /* COWLAB_IPC_COMMON_H */
+#endif /* COWLAB_ENGINE_COMMON_H */

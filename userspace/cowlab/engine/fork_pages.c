@@ -23,6 +23,7 @@
 #include "lib/json_writer.h"
 #include "lib/pagetable.h"
 #include "lib/report.h"
+#include "lib/table.h"
 
 #define FORK_PAGES_STEPS	8
 

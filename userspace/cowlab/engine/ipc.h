@@ -3,8 +3,8 @@
  * cowlab ipc: round trips between a parent and a forked child over every
  * IPC mechanism Linux offers, measured the same way for each.
  */
-#ifndef COWLAB_IPC_ENGINE_H
-#define COWLAB_IPC_ENGINE_H
+#ifndef COWLAB_ENGINE_IPC_H
+#define COWLAB_ENGINE_IPC_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -84,4 +84,4 @@ struct ipc_visibility {
 /* 0 or a negative errno (v->err: the errno value). */
 int ipc_visibility(struct ipc_visibility *v);
 
-#endif /* COWLAB_IPC_ENGINE_H */
+#endif /* COWLAB_ENGINE_IPC_H */

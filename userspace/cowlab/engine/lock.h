@@ -4,8 +4,8 @@
  * to a shared counter K times, read-modify-write, under one of several
  * locks or none; the final value shows what the lock was worth.
  */
-#ifndef COWLAB_LOCK_ENGINE_H
-#define COWLAB_LOCK_ENGINE_H
+#ifndef COWLAB_ENGINE_LOCK_H
+#define COWLAB_ENGINE_LOCK_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -83,7 +83,7 @@ extern void (*lock_around_hook)(bool after, dev_t dev, ino_t ino);
  * the module's "locks" view (section "== file locks ..."; header line
  * "pid tgid comm type dev inode acquired conflicts waits wait_ns ...").
  * Columns are taken by name, so that new ones need no change here; max_*
- * columns keep their maximum, the others are summed.
+ * columns keep their maximum, the others are summed (lock_kstats.c).
  */
 #define LOCK_KCOLS	12
 
@@ -100,4 +100,4 @@ int lock_kparse(const char *text, unsigned int major, unsigned int minor,
 /* A counter by name; -1 if absent.  after - before for the run. */
 long long lock_kget(const struct lock_kstats *k, const char *name);
 
-#endif /* COWLAB_LOCK_ENGINE_H */
+#endif /* COWLAB_ENGINE_LOCK_H */

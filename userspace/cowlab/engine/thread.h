@@ -3,10 +3,12 @@
  * cowlab thread: processes, kernel threads and user threads (libuthread)
  * side by side: what each costs to create, to keep and to switch, how
  * they use the CPUs, and what one unit's crash does to the others.
- * Every function returns 0 or a negative errno.
+ * Every function returns 0 or a negative errno. The costs are measured in
+ * engine/thread.c, the use of the CPUs in thread_cpu.c, what threads share
+ * in thread_sharing.c.
  */
-#ifndef COWLAB_THREAD_ENGINE_H
-#define COWLAB_THREAD_ENGINE_H
+#ifndef COWLAB_ENGINE_THREAD_H
+#define COWLAB_ENGINE_THREAD_H
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -58,7 +60,7 @@ struct thread_share {
 
 int thread_sched_share(bool user, double wall_ns, struct thread_share *r);
 
-/* Wait statuses of the crash experiments (see thread_engine.c). */
+/* Wait statuses of the crash experiments (see thread_sharing.c). */
 struct thread_crash {
 	int thread_proc_status;	/* a process whose second thread crashed */
 	bool main_survived;	/* its main thread reached its exit: never */
@@ -90,4 +92,20 @@ struct thread_strtok {
 
 int thread_strtok(struct thread_strtok *r);
 
-#endif /* COWLAB_THREAD_ENGINE_H */
+/* ---------------------------------------- for the thread engine's files */
+
+/* The size of the page an experiment's subprocess answers through. */
+#define THREAD_SHARED_LEN	65536
+
+/* THREAD_SHARED_LEN bytes of MAP_SHARED anonymous memory, or NULL. */
+void *thread_shared_page(void);
+/*
+ * Run @fn(@arg, @shared) in a forked child and wait for it.  Returns the
+ * wait status, or -1 if it could not fork.
+ */
+int thread_in_child(int (*fn)(void *arg, void *shared), void *arg,
+		    void *shared);
+/* The child exited, and with status 0. */
+bool thread_exited_ok(int st);
+
+#endif /* COWLAB_ENGINE_THREAD_H */

@@ -20,7 +20,7 @@
 
 #include "lib/cowlab.h"
 #include "lib/pagetable.h"
-#include "lib/report.h"
+#include "lib/table.h"
 #include "lib/views.h"
 
 /* /proc/PID/pagemap, Documentation/admin-guide/mm/pagemap.rst */

@@ -4,8 +4,10 @@
  * measures what /proc tells without it, and this file decides once whether
  * the kernel counters are there, and if not, says why, once. Without
  * debugfs (not root), /proc/cowtrace still gives the tasks the user may
- * inspect: then only the tasks view is read, from there.
+ * inspect: then only the tasks view is read, from there. The views that
+ * are not tables of tasks are turned into JSON here too, from their text.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,4 +394,167 @@ int64_t ct_delta(const struct ct_table *before, const struct ct_table *after,
 	if (b < 0)
 		b = 0;	/* no row before: the task is newer than the snapshot */
 	return a >= b ? a - b : -1;
+}
+
+/* ------------------------------------------------------------- JSON */
+
+/* A word that is a whole number goes into JSON as a number. */
+static void json_word(const char *w)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(w, &end, 10);
+	if (*w && !*end && !errno && (isdigit((unsigned char)w[0]) ||
+				      w[0] == '-'))
+		jsonw_int(json_wtr, v);
+	else
+		jsonw_string(json_wtr, w);
+}
+
+/*
+ * The generic form of a view as JSON: lines "== title ==" open a section;
+ * a section's first line names its columns and each following line is a
+ * row, its last field taking the rest of the line (kthreads' names, call
+ * sites). Lines before any header are "summary" strings.
+ */
+struct section_state {
+	char *cols[32];
+	int ncols;
+	bool open;
+};
+
+static void section_close(struct section_state *s)
+{
+	int i;
+
+	if (s->open) {
+		jsonw_end_array(json_wtr);
+		jsonw_end_object(json_wtr);
+	}
+	for (i = 0; i < s->ncols; i++)
+		free(s->cols[i]);
+	s->ncols = 0;
+	s->open = false;
+}
+
+static void section_row(struct section_state *s, char *line)
+{
+	char *p = line;
+	int i;
+
+	jsonw_start_object(json_wtr);
+	for (i = 0; i < s->ncols; i++) {
+		size_t len;
+		char save;
+
+		while (*p == ' ')
+			p++;
+		len = i == s->ncols - 1 ? strlen(p) : strcspn(p, " ");
+		save = p[len];
+		p[len] = '\0';
+		jsonw_name(json_wtr, s->cols[i]);
+		json_word(p);
+		p[len] = save;
+		p += len;
+	}
+	jsonw_end_object(json_wtr);
+}
+
+static void section_header(struct section_state *s, char *line,
+			   const char *title)
+{
+	char *save = NULL, *w;
+
+	for (w = strtok_r(line, " ", &save); w && s->ncols < 32;
+	     w = strtok_r(NULL, " ", &save))
+		s->cols[s->ncols++] = strdup(w);
+	jsonw_start_object(json_wtr);
+	jsonw_string_field(json_wtr, "title", title);
+	jsonw_name(json_wtr, "rows");
+	jsonw_start_array(json_wtr);
+	s->open = true;
+}
+
+/* A header names columns: lower-case words and underscores only. */
+static bool is_header(const char *line)
+{
+	const char *p;
+
+	for (p = line; *p; p++)
+		if (!islower((unsigned char)*p) && *p != '_' && *p != ' ')
+			return false;
+	return *line != '\0';
+}
+
+void ct_json_sections(char *text, const char *first_title)
+{
+	struct section_state s = { .ncols = 0 };
+	char *save = NULL, *line, title[256];
+	bool titled = false;
+
+	snprintf(title, sizeof(title), "%s", first_title);
+	jsonw_name(json_wtr, "summary");
+	jsonw_start_array(json_wtr);
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		size_t len = strlen(line);
+
+		if (len > 6 && !strncmp(line, "== ", 3) &&
+		    !strcmp(line + len - 3, " ==")) {
+			if (!titled) {
+				jsonw_end_array(json_wtr);
+				jsonw_name(json_wtr, "sections");
+				jsonw_start_array(json_wtr);
+			}
+			section_close(&s);
+			snprintf(title, sizeof(title), "%.*s", (int)len - 6,
+				 line + 3);
+			titled = true;
+		} else if (!s.open && is_header(line) && strchr(line, ' ')) {
+			if (!titled) {
+				jsonw_end_array(json_wtr);
+				jsonw_name(json_wtr, "sections");
+				jsonw_start_array(json_wtr);
+				titled = true;
+			}
+			section_header(&s, line, title);
+		} else if (s.open) {
+			section_row(&s, line);
+		} else {
+			jsonw_string(json_wtr, line);
+		}
+	}
+	section_close(&s);
+	jsonw_end_array(json_wtr);
+	if (!titled) {
+		jsonw_name(json_wtr, "sections");
+		jsonw_start_array(json_wtr);
+		jsonw_end_array(json_wtr);
+	}
+}
+
+/* stats: "name value..." lines, as {"name": ..., "value": ...} rows. */
+void ct_json_stats(char *text)
+{
+	char *save = NULL, *line;
+
+	jsonw_name(json_wtr, "rows");
+	jsonw_start_array(json_wtr);
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		size_t n = strcspn(line, " ");
+		char *rest = line + n;
+
+		while (*rest == ' ')
+			rest++;
+		line[n] = '\0';
+		jsonw_start_object(json_wtr);
+		jsonw_string_field(json_wtr, "name", line);
+		jsonw_name(json_wtr, "value");
+		json_word(rest);
+		jsonw_end_object(json_wtr);
+	}
+	jsonw_end_array(json_wtr);
 }

@@ -70,6 +70,15 @@ int64_t ct_get(const struct ct_table *t, pid_t pid, const char *col);
 int64_t ct_delta(const struct ct_table *before, const struct ct_table *after,
 		 pid_t pid, const char *col);
 
+/*
+ * A view that is not a table of tasks (kthreads, locks...) as members of
+ * the JSON document: "summary" strings and "sections" of rows, named by
+ * each section's header line; stats' "name value" lines as "rows".
+ * @text is cut up.
+ */
+void ct_json_sections(char *text, const char *first_title);
+void ct_json_stats(char *text);
+
 /* The "kernel_counters" member of the JSON document, if looked for. */
 void ct_report_json(void);
 

@@ -20,6 +20,7 @@
 #include "lib/pagetable.h"
 #include "lib/parse.h"
 #include "lib/report.h"
+#include "lib/table.h"
 #include "lib/views.h"
 
 /* ------------------------------------------------------------ parsing */
