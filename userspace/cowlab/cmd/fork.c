@@ -176,7 +176,7 @@ static void report_setup(struct fork_run *r)
 
 	report_section("setup", "fork: copy-on-write after fork");
 	report_size("size", "memory mapped", fenv.size);
-	report_uint("fenv.page_size", "page size", fenv.page_size, "bytes");
+	report_uint("page_size", "page size", fenv.page_size, "bytes");
 	report_uint("pages", "pages", r->npages, NULL);
 	report_float("write_percent", "each child writes", fenv.write_pct, "%");
 	report_uint("pages_written", "pages each child writes", r->nwrite,

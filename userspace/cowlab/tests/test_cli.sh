@@ -215,6 +215,8 @@ check "fork -j: kernel_counters.available false" \
 	jqtrue '.kernel_counters.available == false and (.kernel_counters.reason | length > 0)'
 check "fork: 1024 pages, 512 written" \
 	jqtrue '.setup.pages == 1024 and .setup.pages_written == 512'
+check "fork: the page size under its own key, no other" \
+	jqtrue '.setup.page_size == 4096 and ([.setup | keys[] | select(test("\\."))] | length == 0)'
 exact "fork: touching 4M took exactly 1024 faults" '.setup.touch_faults == 1024'
 exact "fork: the child's write faults are exactly 512" \
 	'.writes[0].write_faults == 512'
