@@ -26,7 +26,7 @@
 #include "report.h"
 #include "sys.h"
 
-static const struct peer *const peers[] = {
+static const struct peer *const all_peers[] = {
 	&peer_uthread, &peer_fcontext, &peer_pth, &peer_st, &peer_pthread,
 };
 
@@ -37,9 +37,16 @@ static const struct peer *const switch_peers[] = {
 };
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define NPEERS		((int)ARRAY_SIZE(peers))
+#define NPEERS		((int)ARRAY_SIZE(all_peers))
 #define NSWITCH		((int)ARRAY_SIZE(switch_peers))
 _Static_assert(NSWITCH >= NPEERS, "timings() sizes its arrays by NSWITCH");
+
+/* The libraries of this run: all, or the one --peer names */
+static const struct peer *peers[NPEERS];
+static int npeers;
+/* The same for the switch table, which has libuthread's primitive too */
+static const struct peer *sw_peers[NSWITCH];
+static int nsw_peers;
 #define MAX_ROUNDS	31
 #define MAX_CONNS	4
 
@@ -51,13 +58,23 @@ struct opts {
 	int nconns;
 	uint64_t warm_ns, run_ns;
 	bool smoke;
+	unsigned int parts;	/* PART_* bits: what to measure */
+};
+
+enum {
+	PART_SWITCH = 1,
+	PART_CREATE_JOIN = 2,
+	PART_MEMORY = 4,
+	PART_MOST = 8,
+	PART_ECHO = 16,
+	PART_ALL = 31,
 };
 
 static struct opts o = {
 	.rounds = 7, .echo_rounds = 3, .op_ns = 200000000,
 	.idle_n = 10000, .max_n = 4000000,
 	.conns = { 100, 1000, 10000 }, .nconns = 3,
-	.warm_ns = 500000000, .run_ns = 2000000000,
+	.warm_ns = 500000000, .run_ns = 2000000000, .parts = PART_ALL,
 };
 
 static const struct opts smoke = {
@@ -65,6 +82,7 @@ static const struct opts smoke = {
 	.idle_n = 100, .max_n = 1000,
 	.conns = { 10 }, .nconns = 1,
 	.warm_ns = 20000000, .run_ns = 100000000, .smoke = true,
+	.parts = PART_ALL,
 };
 
 static int missing;	/* figures a library should have given and did not */
@@ -109,8 +127,8 @@ static long calibrate(const struct peer *p, bool cj)
 
 static void timings(bool cj)
 {
-	const struct peer *const *list = cj ? peers : switch_peers;
-	int np = cj ? NPEERS : NSWITCH;
+	const struct peer *const *list = cj ? peers : sw_peers;
+	int np = cj ? npeers : nsw_peers;
 	double v[NSWITCH][MAX_ROUNDS];
 	long n[NSWITCH];
 	int r, i, k, ok[NSWITCH] = { 0 };
@@ -164,7 +182,7 @@ static void memory(void)
 	struct idle_result r;
 	int i, err;
 
-	for (i = 0; i < NPEERS; i++) {
+	for (i = 0; i < npeers; i++) {
 		a.p = peers[i];
 		err = run_child(idle_child, &a, &r, sizeof(r), 300);
 		if (err || r.made < o.idle_n)
@@ -197,7 +215,7 @@ static void most_threads(void)
 	int i, err;
 
 	report_max_begin(a.as_limit, max_map_note(2 * o.max_n + 65536));
-	for (i = 0; i < NPEERS; i++) {
+	for (i = 0; i < npeers; i++) {
 		a.p = peers[i];
 		err = run_child(idle_child, &a, &r, sizeof(r), 300);
 		if (err)
@@ -292,8 +310,8 @@ static void echo(void)
 	for (c = 0; c < o.nconns; c++) {
 		memset(ok, 0, sizeof(ok));
 		for (rd = 0; rd < o.echo_rounds; rd++)
-			for (k = 0; k < NPEERS; k++) {
-				i = (k + rd) % NPEERS;
+			for (k = 0; k < npeers; k++) {
+				i = (k + rd) % npeers;
 				if (echo_cannot(peers[i], o.conns[c]))
 					continue;
 				err = echo_run(peers[i], o.conns[c],
@@ -304,7 +322,7 @@ static void echo(void)
 					report_echo_error(peers[i], o.conns[c],
 							  err);
 			}
-		for (i = 0; i < NPEERS; i++) {
+		for (i = 0; i < npeers; i++) {
 			const char *why = echo_cannot(peers[i], o.conns[c]);
 
 			if (!why && ok[i] < o.echo_rounds)
@@ -319,15 +337,76 @@ static void echo(void)
 static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: peers [--smoke] [--rounds N] [--tsv FILE]\n"
+		"usage: peers [--smoke] [--rounds N] [--tsv FILE] [--only PART]\n"
+		"             [--peer NAME] [--conns N[,N...]]\n"
 		"libuthread against Boost.Context, GNU Pth, State Threads and\n"
 		"pthreads, side by side in one run: switch, create+join, memory\n"
 		"per idle thread, most threads alive in 8 GiB, an echo server.\n"
 		"  --smoke      tiny sizes, one round: every library gives each\n"
 		"               figure it should, or the exit status is 1\n"
 		"  --rounds N   rounds of the timings (7, at most %d)\n"
-		"  --tsv FILE   every figure also as tab-separated lines\n",
+		"  --tsv FILE   every figure also as tab-separated lines\n"
+		"  --only PART  one part: switch, create_join, memory, most, echo\n"
+		"  --peer NAME  one library, by its name in the table\n"
+		"  --conns LIST the echo server's connection counts (100,1000,10000)\n",
 		MAX_ROUNDS);
+}
+
+static const char *const part_names[] = {
+	"switch", "create_join", "memory", "most", "echo",
+};
+
+/* The PART_* bit named @name, or 0. */
+static unsigned int parse_part(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(part_names); i++)
+		if (!strcmp(name, part_names[i]))
+			return 1u << i;
+	fprintf(stderr, "peers: --only: no part '%s'\n", name);
+	return 0;
+}
+
+/* Keep only the library named @name; -1 if there is none. */
+static int select_peer(const char *name)
+{
+	int i;
+
+	for (i = 0; i < NPEERS; i++)
+		if (!strcmp(name, all_peers[i]->name)) {
+			peers[0] = all_peers[i];
+			npeers = 1;
+			sw_peers[0] = all_peers[i];
+			nsw_peers = 1;
+			return 0;
+		}
+	fprintf(stderr, "peers: --peer: no library '%s'\n", name);
+	return -1;
+}
+
+/* "N[,N...]" into @c; 0, or -1 on a malformed list. */
+static int parse_conns(const char *list, struct opts *c)
+{
+	const char *p = list;
+	char *end;
+	long n;
+
+	c->nconns = 0;
+	do {
+		errno = 0;
+		n = strtol(p, &end, 10);
+		if (errno || end == p || n < 1 || c->nconns == MAX_CONNS ||
+		    (*end && *end != ','))
+			goto bad;
+		c->conns[c->nconns++] = n;
+		p = end + 1;
+	} while (*end);
+	return 0;
+bad:
+	fprintf(stderr, "peers: --conns: up to %d counts, not '%s'\n",
+		MAX_CONNS, list);
+	return -1;
 }
 
 static int parse(int argc, char **argv, const char **tsv)
@@ -336,12 +415,23 @@ static int parse(int argc, char **argv, const char **tsv)
 		{ "smoke", no_argument, NULL, 's' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "tsv", required_argument, NULL, 't' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "conns", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	struct opts conns = { .nconns = 0 };
+	unsigned int parts = 0;
 	int c, rounds = 0;
 	char *end;
 
+	for (c = 0; c < NPEERS; c++)
+		peers[c] = all_peers[c];
+	npeers = NPEERS;
+	for (c = 0; c < NSWITCH; c++)
+		sw_peers[c] = switch_peers[c];
+	nsw_peers = NSWITCH;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -359,6 +449,19 @@ static int parse(int argc, char **argv, const char **tsv)
 		case 't':
 			*tsv = optarg;
 			break;
+		case 'o':
+			parts = parse_part(optarg);
+			if (!parts)
+				return 2;
+			break;
+		case 'p':
+			if (select_peer(optarg))
+				return 2;
+			break;
+		case 'c':
+			if (parse_conns(optarg, &conns))
+				return 2;
+			break;
 		case 'h':
 			help(stdout);
 			exit(0);
@@ -374,6 +477,12 @@ static int parse(int argc, char **argv, const char **tsv)
 	}
 	if (rounds)
 		o.rounds = rounds;
+	if (parts)
+		o.parts = parts;
+	if (conns.nconns) {
+		memcpy(o.conns, conns.conns, sizeof(o.conns));
+		o.nconns = conns.nconns;
+	}
 	return 0;
 }
 
@@ -392,12 +501,17 @@ int main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	report_header(peers, NPEERS, o.rounds, o.smoke);
-	timings(false);
-	timings(true);
-	memory();
-	most_threads();
-	echo();
+	report_header(peers, npeers, o.rounds, o.smoke);
+	if (o.parts & PART_SWITCH)
+		timings(false);
+	if (o.parts & PART_CREATE_JOIN)
+		timings(true);
+	if (o.parts & PART_MEMORY)
+		memory();
+	if (o.parts & PART_MOST)
+		most_threads();
+	if (o.parts & PART_ECHO)
+		echo();
 	report_verdicts();
 	if (report_close())
 		return 1;
