@@ -222,11 +222,14 @@ int uthread_sem_getvalue(uthread_sem_t *s, unsigned int *value);
  * uthread_connect() returns 0 once the connection is established, or -1
  * with the connection's error.
  *
+ * A socket is watched by epoll from its first wait until uthread_close(),
+ * edge-triggered in both directions, so that a wait costs no system call
+ * beyond the one that returned EAGAIN; other fds are watched one wait at
+ * a time.
+ *
  * Regular files (and block devices) are always "ready" to epoll and
  * O_NONBLOCK has no effect on them: a read or write that waits for the
  * disk blocks the whole kernel thread and therefore every user thread.
- * Closing an fd while another thread is parked on it leaves that thread
- * parked: wake it first (e.g. shutdown(2) on a socket).
  *
  * Outside an active run they fail with errno EPERM.  If @fd cannot be
  * watched by epoll (EPERM from epoll_ctl) they return that error.
@@ -237,6 +240,24 @@ ssize_t uthread_recv(int fd, void *buf, size_t len, int flags);
 ssize_t uthread_send(int fd, const void *buf, size_t len, int flags);
 int uthread_accept(int fd, struct sockaddr *addr, socklen_t *addrlen);
 int uthread_connect(int fd, const struct sockaddr *addr, socklen_t addrlen);
+
+/*
+ * uthread_close() - close(2) @fd after taking it out of the run's epoll
+ * set and ending every wait on it: threads parked on @fd in the wrappers
+ * above return -1 with errno EBADF when they next run, and never touch
+ * the number again, which the next open, socket or accept may reuse.
+ * Returns what close(2) returns (0, or -1 with errno set).  Outside a run
+ * it is close(2).
+ *
+ * Close an fd that the wrappers have waited on with uthread_close().
+ * close(2) works too, but the library does not see it.  Threads parked
+ * on the fd wait on: forever if it is no socket; up to two seconds if it
+ * is one, then they get EBADF (once a second the library re-checks the
+ * socket watches that waiters have trusted for a second).  And if the
+ * number comes back as a socket the library did not accept or connect,
+ * the first wait on it may take as long, until that re-check.
+ */
+int uthread_close(int fd);
 
 #ifdef __cplusplus
 }

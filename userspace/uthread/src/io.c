@@ -1,9 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * I/O that parks the calling thread instead of blocking the process: each
- * wrapper makes the fd non-blocking, tries the call, and on EAGAIN queues
- * the thread on the fd and arms a one-shot epoll watch.  The scheduler
- * loop (or the periodic check in ut_pick_next()) collects the events.
+ * wrapper tries the call, and on EAGAIN queues the thread on the fd.  The
+ * scheduler loop (or the periodic check in ut_pick_next()) collects the
+ * events from epoll and wakes the waiters of the direction that is ready.
+ *
+ * A socket is watched once, edge-triggered for both directions, from its
+ * first wait until uthread_close() or until its number turns out to name
+ * another file: a thread then parks on EAGAIN without a system call, where
+ * a one-shot watch costs an epoll_ctl() for every wait.  Other fds (pipes,
+ * ttys, eventfds) keep the one-shot watch, re-armed for each wait: the
+ * library cannot tell when their number is closed and reused (a socket's
+ * reuse by a non-socket shows as ENOTSOCK), they are often shared with
+ * other processes that would keep firing a permanent watch, and they are
+ * not what a server waits on per request.
+ *
+ * No readiness is lost between a call's EAGAIN and the park, which is the
+ * classic race of edge-triggered epoll: nothing collects events in
+ * between (one kernel thread, and the wrapper parks before anything else
+ * runs), the edge that follows the EAGAIN stays queued in the epoll
+ * instance until the scheduler collects it, and a woken thread retries its
+ * call before it can park again.  So no "ready" flag is kept per fd: an
+ * event with no waiter in its direction is dropped, and whatever it
+ * announced is still there for the next call.
  *
  * Regular files never return EAGAIN and are always "ready", so the calls
  * simply block the kernel thread, and with it every user thread.
@@ -25,6 +44,10 @@
 
 #define UT_EV_READ	(EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)
 #define UT_EV_WRITE	(EPOLLOUT | EPOLLHUP | EPOLLERR)
+#define UT_EV_EDGE	(EPOLLIN | EPOLLRDHUP | EPOLLOUT | EPOLLET)
+
+/* How long a thread trusts an edge watch before it is re-checked */
+#define UT_CHECK_NS	1000000000ull
 
 /* epoll_pwait2() gives ns timeouts; valgrind and pre-5.11 kernels lack it */
 static bool ut_no_pwait2;
@@ -53,6 +76,8 @@ void ut_io_fini(void)
 	s->fds = NULL;
 	s->nfds = 0;
 	s->nio = 0;
+	s->nunchecked = 0;
+	s->io_check_at = 0;
 }
 
 static int ut_fd_table(int fd)
@@ -77,28 +102,72 @@ static int ut_fd_table(int fd)
 	return 0;
 }
 
-/* (Re)arm the one-shot watch for whatever the queued waiters need. */
-static int ut_fd_arm(int fd, struct ut_fdwait *w)
+/* Put @fd into the epoll set with @events, whether it is there or not. */
+static int ut_fd_ctl(int fd, struct ut_fdwait *w, uint32_t events)
 {
-	struct epoll_event ev = { .events = EPOLLONESHOT, .data.fd = fd };
-	int op = w->added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+	int op = w->watch ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
-	if (!ut_q_empty(&w->rd))
-		ev.events |= EPOLLIN | EPOLLRDHUP;
-	if (!ut_q_empty(&w->wr))
-		ev.events |= EPOLLOUT;
 	if (!epoll_ctl(ut_sched.epfd, op, fd, &ev))
-		goto armed;
+		return 0;
 	/* The fd was closed (dropped from the set) or added by an old owner */
 	if (errno == ENOENT || errno == EEXIST) {
 		op = errno == ENOENT ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
 		if (!epoll_ctl(ut_sched.epfd, op, fd, &ev))
-			goto armed;
+			return 0;
 	}
 	return errno;
-armed:
-	w->added = true;
-	return 0;
+}
+
+/* (Re)arm the one-shot watch for whatever the queued waiters need. */
+static int ut_fd_arm(int fd, struct ut_fdwait *w)
+{
+	uint32_t events = EPOLLONESHOT;
+	int err;
+
+	if (!ut_q_empty(&w->rd))
+		events |= EPOLLIN | EPOLLRDHUP;
+	if (!ut_q_empty(&w->wr))
+		events |= EPOLLOUT;
+	err = ut_fd_ctl(fd, w, events);
+	if (!err)
+		w->watch = UT_WATCH_ONESHOT;
+	return err;
+}
+
+/*
+ * Watch a socket for good.  Adding it reports a readiness that is already
+ * there, so a wait that starts with this call misses nothing either.
+ */
+static int ut_fd_watch(int fd, struct ut_fdwait *w)
+{
+	int err = ut_fd_ctl(fd, w, UT_EV_EDGE);
+
+	if (!err)
+		w->watch = UT_WATCH_EDGE;
+	return err;
+}
+
+/*
+ * A thread parks on an edge watch trusting that the number still names
+ * the watched socket, which a close(2) behind the library's back breaks
+ * silently: the wait is re-checked if it lasts (see ut_io_check()).
+ */
+static void ut_fd_trust(struct ut_fdwait *w)
+{
+	if (w->unchecked)
+		return;
+	w->unchecked = true;
+	w->park_pass = ut_sched.io_pass;
+	ut_sched.nunchecked++;
+}
+
+static void ut_fd_checked(struct ut_fdwait *w)
+{
+	if (!w->unchecked)
+		return;
+	w->unchecked = false;
+	ut_sched.nunchecked--;
 }
 
 static void ut_fd_wake_all(struct ut_queue *q, int err)
@@ -112,6 +181,30 @@ static void ut_fd_wake_all(struct ut_queue *q, int err)
 	}
 }
 
+/* End every wait on @w with @err. */
+static void ut_fd_fail(struct ut_fdwait *w, int err)
+{
+	ut_fd_wake_all(&w->rd, err);
+	ut_fd_wake_all(&w->wr, err);
+	ut_fd_checked(w);
+}
+
+/*
+ * The number @fd names a new file, or none: forget the old one.  Threads
+ * still parked on it waited for a file that was closed; they get EBADF.
+ */
+static void ut_fd_forget(int fd)
+{
+	struct ut_fdwait *w;
+
+	if (fd < 0 || fd >= ut_sched.nfds)
+		return;
+	w = &ut_sched.fds[fd];
+	ut_fd_fail(w, EBADF);
+	w->watch = UT_WATCH_NONE;
+	w->not_socket = false;
+}
+
 static void ut_fd_ready(int fd, uint32_t events)
 {
 	struct ut_fdwait *w = &ut_sched.fds[fd];
@@ -121,16 +214,50 @@ static void ut_fd_ready(int fd, uint32_t events)
 		ut_fd_wake_all(&w->rd, 0);
 	if (events & UT_EV_WRITE)
 		ut_fd_wake_all(&w->wr, 0);
-	if (ut_q_empty(&w->rd) && ut_q_empty(&w->wr))
+	if (ut_q_empty(&w->rd) && ut_q_empty(&w->wr)) {
+		ut_fd_checked(w);
+		return;
+	}
+	/* An edge watch stays; a one-shot one is spent */
+	if (w->watch == UT_WATCH_EDGE)
 		return;
 	err = ut_fd_arm(fd, w);
-	if (err) {
-		ut_fd_wake_all(&w->rd, err);
-		ut_fd_wake_all(&w->wr, err);
-	}
+	if (err)
+		ut_fd_fail(w, err);
 }
 
-static int ut_fd_wait(int fd, bool write)
+/*
+ * Re-check the edge watches that parked threads have trusted for a whole
+ * interval.  If the number was closed with close(2), the watch went with
+ * the file: MOD fails with EBADF, which ends the waits, or, if the number
+ * names a new file by now, with ENOENT, and the ADD that follows watches
+ * the new file (and reports it at once if it is ready).  Parks that end
+ * within an interval, which is every park of a busy server, cost nothing.
+ */
+static void ut_io_check(uint64_t now)
+{
+	struct ut_sched *s = &ut_sched;
+	struct ut_fdwait *w;
+	int fd, err;
+
+	if (s->io_check_at && now < s->io_check_at)
+		return;
+	for (fd = 0; s->io_check_at && fd < s->nfds && s->nunchecked; fd++) {
+		w = &s->fds[fd];
+		if (!w->unchecked || w->park_pass == s->io_pass)
+			continue;
+		ut_fd_checked(w);
+		err = ut_fd_watch(fd, w);
+		if (err)
+			ut_fd_fail(w, err);
+	}
+	/* Parks from now on have park_pass == io_pass: the pass after next */
+	s->io_pass++;
+	s->io_check_at = s->nunchecked ? now + UT_CHECK_NS : 0;
+}
+
+/* Park the caller until @fd is ready; @socket: it is one (edge watch). */
+static int ut_fd_wait(int fd, bool write, bool socket)
 {
 	struct uthread *self = ut_sched.cur;
 	struct ut_fdwait *w;
@@ -143,11 +270,16 @@ static int ut_fd_wait(int fd, bool write)
 	w = &ut_sched.fds[fd];
 	q = write ? &w->wr : &w->rd;
 	ut_q_push(q, self);
-	err = ut_fd_arm(fd, w);
+	if (!socket)
+		err = ut_fd_arm(fd, w);
+	else if (w->watch != UT_WATCH_EDGE)
+		err = ut_fd_watch(fd, w);
 	if (err) {
 		ut_q_remove(q, self);
 		return err;
 	}
+	if (socket)
+		ut_fd_trust(w);
 	ut_sched.nio++;
 	self->wait_fd = fd;
 	self->wait_err = 0;
@@ -178,6 +310,19 @@ static int ut_epoll_wait(struct epoll_event *ev, int max,
 	return epoll_wait(ut_sched.epfd, ev, max, ms);
 }
 
+/* The earliest of the sleepers' and the re-check's deadlines, if any */
+static bool ut_io_deadline(uint64_t *deadline)
+{
+	struct ut_sched *s = &ut_sched;
+	bool any = ut_sleep_next(deadline);
+
+	if (s->io_check_at && (!any || s->io_check_at < *deadline)) {
+		*deadline = s->io_check_at;
+		any = true;
+	}
+	return any;
+}
+
 int ut_io_poll(bool block)
 {
 	struct ut_sched *s = &ut_sched;
@@ -187,8 +332,15 @@ int ut_io_poll(bool block)
 	uint64_t deadline, now;
 	int i, n = 0;
 
+	if (s->nunchecked)
+		ut_io_check(ut_now_ns());
+	else
+		s->io_check_at = 0;
+	/* The check may have ended waits: their threads must not wait too */
+	if (block && !ut_q_empty(&s->runq))
+		block = false;
 	if (block) {
-		if (ut_sleep_next(&deadline)) {
+		if (ut_io_deadline(&deadline)) {
 			now = ut_now_ns();
 			deadline = deadline > now ? deadline - now : 0;
 			ts.tv_sec = (time_t)(deadline / 1000000000u);
@@ -237,8 +389,11 @@ static bool ut_io_enter(int fd)
 	return ut_io_allowed() && !ut_nonblock(fd);
 }
 
-/* After a failed call: park and retry (true), or report it (false). */
-static bool ut_io_again(ssize_t r, int fd, bool write)
+/*
+ * After a failed call: park and retry (true), or report it (false).
+ * @socket: the call was made on a socket, which gets an edge watch.
+ */
+static bool ut_io_again(ssize_t r, int fd, bool write, bool socket)
 {
 	int err;
 
@@ -248,7 +403,7 @@ static bool ut_io_again(ssize_t r, int fd, bool write)
 		return true;
 	if (errno != EAGAIN && errno != EWOULDBLOCK)
 		return false;
-	err = ut_fd_wait(fd, write);
+	err = ut_fd_wait(fd, write, socket);
 	if (err) {
 		errno = err;
 		return false;
@@ -268,10 +423,36 @@ static bool ut_maybe_socket(int fd)
 	return fd < 0 || fd >= ut_sched.nfds || !ut_sched.fds[fd].not_socket;
 }
 
-static void ut_fd_is_socket(int fd, bool socket)
+/*
+ * @fd turned out to be no socket (ENOTSOCK).  If it was taken for one, its
+ * number was closed and reused behind the library's back: the old
+ * socket's watch and waiters are stale.
+ */
+static void ut_fd_no_socket(int fd)
 {
-	if (!ut_fd_table(fd))
-		ut_sched.fds[fd].not_socket = !socket;
+	if (ut_fd_table(fd))
+		return;
+	if (!ut_sched.fds[fd].not_socket)
+		ut_fd_forget(fd);
+	ut_sched.fds[fd].not_socket = true;
+}
+
+/*
+ * uthread_connect() on @fd.  Usually a socket just made, whose number may
+ * have been closed and reused: unless threads are parked on it (a
+ * datagram socket can be read before it is connected), its first wait
+ * watches it anew.
+ */
+static void ut_fd_connecting(int fd)
+{
+	struct ut_fdwait *w;
+
+	if (ut_fd_table(fd))
+		return;
+	w = &ut_sched.fds[fd];
+	w->not_socket = false;
+	if (ut_q_empty(&w->rd) && ut_q_empty(&w->wr))
+		w->watch = UT_WATCH_NONE;
 }
 
 /* recv() or send() with MSG_DONTWAIT; -2 (errno ENOTSOCK) if @fd is no socket. */
@@ -284,7 +465,7 @@ static ssize_t ut_sock_io(int fd, void *buf, size_t count, int flags,
 	do {
 		r = write ? send(fd, buf, count, flags) :
 			    recv(fd, buf, count, flags);
-	} while (ut_io_again(r, fd, write));
+	} while (ut_io_again(r, fd, write, true));
 	if (r < 0 && errno == ENOTSOCK)
 		return -2;
 	return r;
@@ -300,13 +481,13 @@ ssize_t uthread_read(int fd, void *buf, size_t count)
 		r = ut_sock_io(fd, buf, count, 0, false);
 		if (r != -2)
 			return r;
-		ut_fd_is_socket(fd, false);
+		ut_fd_no_socket(fd);
 	}
 	if (!ut_io_enter(fd))
 		return -1;
 	do {
 		r = read(fd, buf, count);
-	} while (ut_io_again(r, fd, false));
+	} while (ut_io_again(r, fd, false, false));
 	return r;
 }
 
@@ -320,13 +501,13 @@ ssize_t uthread_write(int fd, const void *buf, size_t count)
 		r = ut_sock_io(fd, (void *)buf, count, 0, true);
 		if (r != -2)
 			return r;
-		ut_fd_is_socket(fd, false);
+		ut_fd_no_socket(fd);
 	}
 	if (!ut_io_enter(fd))
 		return -1;
 	do {
 		r = write(fd, buf, count);
-	} while (ut_io_again(r, fd, true));
+	} while (ut_io_again(r, fd, true, false));
 	return r;
 }
 
@@ -358,9 +539,9 @@ int uthread_accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
 		return -1;
 	do {
 		r = accept4(fd, addr, addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	} while (ut_io_again(r, fd, false));
+	} while (ut_io_again(r, fd, false, true));
 	if (r >= 0)
-		ut_fd_is_socket(r, true);
+		ut_fd_forget(r);	/* a new socket: no waiter can know it */
 	return r;
 }
 
@@ -371,13 +552,13 @@ int uthread_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 
 	if (!ut_io_enter(fd))
 		return -1;
-	ut_fd_is_socket(fd, true);
+	ut_fd_connecting(fd);
 	if (!connect(fd, addr, addrlen))
 		return 0;
 	/* EINTR: the connection still completes asynchronously */
 	if (errno != EINPROGRESS && errno != EINTR)
 		return -1;
-	err = ut_fd_wait(fd, true);
+	err = ut_fd_wait(fd, true, true);
 	if (!err && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
 		return -1;
 	if (err) {
@@ -385,4 +566,22 @@ int uthread_connect(int fd, const struct sockaddr *addr, socklen_t addrlen)
 		return -1;
 	}
 	return 0;
+}
+
+int uthread_close(int fd)
+{
+	struct ut_fdwait *w;
+
+	if (ut_in_thread() && fd >= 0 && fd < ut_sched.nfds) {
+		w = &ut_sched.fds[fd];
+		/*
+		 * close(2) drops the watch only with the last reference to
+		 * the file: a dup or a child's copy would keep it firing
+		 * for a number that may name another file by then.
+		 */
+		if (w->watch != UT_WATCH_NONE)
+			epoll_ctl(ut_sched.epfd, EPOLL_CTL_DEL, fd, NULL);
+		ut_fd_forget(fd);
+	}
+	return close(fd);
 }

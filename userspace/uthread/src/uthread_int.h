@@ -133,11 +133,20 @@ struct ut_slot {
 	uint32_t next_free;
 };
 
+/* How an fd is in the epoll set, as far as the library knows (io.c) */
+enum ut_watch {
+	UT_WATCH_NONE,
+	UT_WATCH_ONESHOT,	/* armed for each wait (not a socket) */
+	UT_WATCH_EDGE,		/* edge-triggered, both ways, for good (socket) */
+};
+
 struct ut_fdwait {
 	struct ut_queue rd;
 	struct ut_queue wr;
-	bool added;			/* fd is in the epoll set */
+	uint8_t watch;			/* enum ut_watch */
 	bool not_socket;		/* last seen as no socket: a guess */
+	bool unchecked;			/* waiters trust an edge watch */
+	uint32_t park_pass;		/* io_pass when unchecked was set */
 };
 
 struct ut_sched {
@@ -167,6 +176,9 @@ struct ut_sched {
 	struct ut_fdwait *fds;
 	int nfds;
 	uint64_t nio;			/* threads parked on I/O */
+	uint64_t nunchecked;		/* fds with unchecked set */
+	uint64_t io_check_at;		/* next re-check of them, or 0 */
+	uint32_t io_pass;		/* re-checks so far */
 
 	FILE *dump_stream;
 	uint32_t mxcsr;			/* FP environment new threads start with */

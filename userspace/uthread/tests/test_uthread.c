@@ -15,9 +15,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1253,6 +1255,659 @@ TEST(numbers_reused_between_sockets_and_pipes)
 	}
 	close(fd[0]);
 	close(fd[1]);
+}
+
+/* ------------------------------------------------- one socket, many waits */
+
+/*
+ * The library is linked in statically, so its calls to epoll_ctl(), recv()
+ * and send() resolve to the definitions below, not to libc's.  They count
+ * what the library asks of epoll and how often a call found nothing to
+ * do, and they let a test change the socket at the one moment no thread
+ * can run: after a call returned EAGAIN, before its thread parks.
+ */
+static long n_epoll_ctl, n_eagain;
+static int inject_fd = -1;
+static void (*inject)(void);	/* run once at @inject_fd's next EAGAIN */
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	n_epoll_ctl++;
+	return (int)syscall(SYS_epoll_ctl, epfd, op, fd, ev);
+}
+
+static void after_call(int fd, ssize_t r)
+{
+	void (*fn)(void) = inject;
+
+	if (r >= 0 || errno != EAGAIN)
+		return;
+	n_eagain++;
+	if (fd == inject_fd && fn) {
+		inject = NULL;
+		fn();
+		errno = EAGAIN;
+	}
+}
+
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+	ssize_t r = syscall(SYS_recvfrom, fd, buf, len, flags, NULL, NULL);
+
+	after_call(fd, r);
+	return r;
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	ssize_t r = syscall(SYS_sendto, fd, buf, len, flags, NULL, 0);
+
+	after_call(fd, r);
+	return r;
+}
+
+/* A socketpair whose first end has a small send buffer: writes park soon */
+static int small_socketpair(int sv[2])
+{
+	int size = 4096;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	return setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+/* Send until the buffer is full; bytes sent, or -1 */
+static long fill(int fd)
+{
+	static const char junk[1024];
+	long sent = 0;
+	ssize_t r;
+
+	while ((r = send(fd, junk, sizeof(junk), MSG_DONTWAIT)) > 0)
+		sent += r;
+	return errno == EAGAIN ? sent : -1;
+}
+
+/* Read what is there without waiting; bytes read, or -1 */
+static long drain(int fd)
+{
+	char buf[4096];
+	long got = 0;
+	ssize_t r;
+
+	while ((r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		got += r;
+	return errno == EAGAIN ? got : -1;
+}
+
+/*
+ * Ping-pong of small messages between two threads over a socketpair: each
+ * side parks for every message.  Parking must not cost an epoll_ctl() per
+ * wait: a socket is watched once, edge-triggered, for as long as it lives.
+ */
+#define PING_N		1000
+#define PING_LEN	16
+
+struct ping {
+	int fd;
+	int n;
+	int bad;
+};
+
+static void *pinger(void *arg)
+{
+	struct ping *p = arg;
+	char out[PING_LEN], in[PING_LEN];
+	int i;
+
+	for (i = 0; i < p->n; i++) {
+		memset(out, 'a' + i % 26, sizeof(out));
+		if (write_all(p->fd, out, sizeof(out)) ||
+		    read_all(p->fd, in, sizeof(in)) ||
+		    memcmp(in, out, sizeof(in)))
+			p->bad++;
+	}
+	shutdown(p->fd, SHUT_WR);
+	return NULL;
+}
+
+static void *ponger(void *arg)
+{
+	struct ping *p = arg;
+	char buf[PING_LEN];
+
+	while (!read_all(p->fd, buf, sizeof(buf))) {
+		if (write_all(p->fd, buf, sizeof(buf)))
+			p->bad++;
+		p->n++;
+	}
+	return NULL;
+}
+
+static void *ping_main(void *arg)
+{
+	struct ping *p = arg;
+	uthread_t a, b;
+
+	if (uthread_create(&a, 0, pinger, &p[0]) ||
+	    uthread_create(&b, 0, ponger, &p[1]))
+		return NULL;
+	uthread_join(a, NULL);
+	uthread_join(b, NULL);
+	return NULL;
+}
+
+TEST(echo_parks_without_epoll_ctl)
+{
+	struct ping p[2] = { { .n = scaled(PING_N) }, { .n = 0 } };
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	p[0].fd = sv[0];
+	p[1].fd = sv[1];
+	n_epoll_ctl = 0;
+	n_eagain = 0;
+	ASSERT_EQ(0, uthread_run(ping_main, p, NULL));
+	close(sv[0]);
+	close(sv[1]);
+	TH_LOG("%d messages: %ld EAGAIN, %ld epoll_ctl", p[0].n, n_eagain,
+	       n_epoll_ctl);
+	ASSERT_EQ(0, p[0].bad);
+	ASSERT_EQ(0, p[1].bad);
+	ASSERT_EQ(p[0].n, p[1].n);
+	/* every message parked the pinger, and the ponger too */
+	ASSERT_GE(n_eagain, 2l * p[0].n);
+	/* one registration per socket */
+	ASSERT_LE(n_epoll_ctl, 2);
+}
+
+/*
+ * Readiness that arrives between a call's EAGAIN and the park: a read
+ * whose data, or a write whose room, appears just then (the test's recv()
+ * and send() make it so) must not wait for a second edge that never
+ * comes.  The first round parks plainly, so that in the second the socket
+ * is already watched.  If the edge were lost, the rescuer ends the wait
+ * after about 2 s, and the test fails.
+ */
+struct edge {
+	int sv[2];
+	bool write;
+	int round;
+	ssize_t r[2];
+	bool done, rescued;
+};
+
+static struct edge *cur_edge;
+
+static void edge_arrives(void)
+{
+	struct edge *e = cur_edge;
+
+	if (e->write) {
+		if (drain(e->sv[1]) <= 0)
+			e->r[1] = -2;
+	} else if (write(e->sv[1], "y", 1) != 1) {
+		e->r[1] = -2;
+	}
+}
+
+static void *edge_waiter(void *arg)
+{
+	struct edge *e = arg;
+	char buf[64] = { 0 };
+
+	for (e->round = 0; e->round < 2; e->round++) {
+		if (e->write && fill(e->sv[0]) < 0)
+			break;
+		if (e->round)
+			inject = edge_arrives;
+		if (e->write)
+			e->r[e->round] = uthread_send(e->sv[0], buf, 1,
+						      MSG_NOSIGNAL);
+		else
+			e->r[e->round] = uthread_read(e->sv[0], buf, 1);
+	}
+	e->done = true;
+	return NULL;
+}
+
+static void *edge_main(void *arg)
+{
+	struct edge *e = arg;
+	uthread_t t;
+	int i;
+
+	cur_edge = e;
+	inject_fd = e->sv[0];
+	if (uthread_create(&t, 0, edge_waiter, e))
+		return NULL;
+	uthread_yield();
+	/* the first round's wait ends the ordinary way */
+	if (e->write ? drain(e->sv[1]) <= 0 : write(e->sv[1], "x", 1) != 1)
+		e->r[1] = -3;
+	for (i = 0; i < 200 && !e->done; i++)
+		uthread_sleep(10 * MS);
+	if (!e->done) {
+		e->rescued = true;
+		if (e->write)
+			drain(e->sv[1]);
+		else
+			write(e->sv[1], "z", 1);
+	}
+	uthread_join(t, NULL);
+	inject_fd = -1;
+	inject = NULL;
+	return NULL;
+}
+
+static void edge_between_eagain_and_park(struct __test_metadata *_metadata,
+					 bool write)
+{
+	struct edge e = { .write = write };
+
+	ASSERT_EQ(0, small_socketpair(e.sv));
+	ASSERT_EQ(0, uthread_run(edge_main, &e, NULL));
+	close(e.sv[0]);
+	close(e.sv[1]);
+	ASSERT_FALSE(e.rescued);
+	ASSERT_EQ(NULL, inject);	/* the second round did inject */
+	ASSERT_EQ(1, e.r[0]);
+	ASSERT_EQ(1, e.r[1]);
+}
+
+TEST(read_ready_between_eagain_and_park)
+{
+	edge_between_eagain_and_park(_metadata, false);
+}
+
+TEST(write_ready_between_eagain_and_park)
+{
+	edge_between_eagain_and_park(_metadata, true);
+}
+
+/*
+ * One thread reads and another writes the same socket, both parked at the
+ * same time, again and again.  Little data: the writer's send buffer is
+ * small, and the peer reads 64 KiB in all, feeding the reader a byte per
+ * 8 KiB.  The dump taken once both have parked shows both waits.
+ */
+#define RW_TOTAL	(64 * 1024)
+#define RW_STEP		(8 * 1024)
+
+struct rw_one {
+	int sv[2];
+	char got[RW_TOTAL / RW_STEP + 1];
+	int ngot;
+	long written, peer_read;
+	int bad;
+	char *dump;
+	size_t dump_len;
+};
+
+static void *rw_reader(void *arg)
+{
+	struct rw_one *rw = arg;
+
+	while (rw->ngot < RW_TOTAL / RW_STEP &&
+	       uthread_read(rw->sv[0], rw->got + rw->ngot, 1) == 1)
+		rw->ngot++;
+	return NULL;
+}
+
+static void *rw_writer(void *arg)
+{
+	struct rw_one *rw = arg;
+	char buf[4096];
+	long i;
+
+	for (i = 0; i < RW_TOTAL; i += sizeof(buf)) {
+		memset(buf, 'A' + (int)(i / sizeof(buf)) % 26, sizeof(buf));
+		if (write_all(rw->sv[0], buf, sizeof(buf))) {
+			rw->bad++;
+			break;
+		}
+		rw->written += sizeof(buf);
+	}
+	return NULL;
+}
+
+static void *rw_peer(void *arg)
+{
+	struct rw_one *rw = arg;
+	FILE *f = open_memstream(&rw->dump, &rw->dump_len);
+	char buf[RW_STEP], c;
+	long i;
+
+	/* the reader and the writer ran first: both are parked now */
+	if (!f || uthread_dump(f) || fclose(f))
+		rw->bad++;
+	while (rw->peer_read < RW_TOTAL) {
+		if (read_all(rw->sv[1], buf, sizeof(buf))) {
+			rw->bad++;
+			break;
+		}
+		for (i = 0; i < RW_STEP; i++)
+			if (buf[i] != 'A' + (int)((rw->peer_read + i) / 4096) % 26)
+				rw->bad++;
+		rw->peer_read += RW_STEP;
+		c = 'a' + (int)(rw->peer_read / RW_STEP);
+		if (write_all(rw->sv[1], &c, 1))
+			rw->bad++;
+	}
+	return NULL;
+}
+
+static void *rw_main(void *arg)
+{
+	uthread_t t[3];
+
+	uthread_create(&t[0], 0, rw_reader, arg);
+	uthread_create(&t[1], 0, rw_writer, arg);
+	uthread_create(&t[2], 0, rw_peer, arg);
+	uthread_join(t[0], NULL);
+	uthread_join(t[1], NULL);
+	uthread_join(t[2], NULL);
+	return NULL;
+}
+
+TEST(socket_reader_and_writer_on_one_fd)
+{
+	struct rw_one rw = { .ngot = 0 };
+	char want[64];
+	int i;
+
+	ASSERT_EQ(0, small_socketpair(rw.sv));
+	ASSERT_EQ(0, uthread_run(rw_main, &rw, NULL));
+	close(rw.sv[0]);
+	close(rw.sv[1]);
+	ASSERT_NE(NULL, rw.dump);
+	TH_LOG("dump:\n%s", rw.dump);
+	snprintf(want, sizeof(want), "fd %d readable", rw.sv[0]);
+	EXPECT_NE(NULL, strstr(rw.dump, want));
+	snprintf(want, sizeof(want), "fd %d writable", rw.sv[0]);
+	EXPECT_NE(NULL, strstr(rw.dump, want));
+	free(rw.dump);
+	ASSERT_EQ(0, rw.bad);
+	ASSERT_EQ(RW_TOTAL, rw.written);
+	ASSERT_EQ(RW_TOTAL, rw.peer_read);
+	ASSERT_EQ(RW_TOTAL / RW_STEP, rw.ngot);
+	for (i = 0; i < rw.ngot; i++)
+		ASSERT_EQ('a' + i + 1, rw.got[i]);
+}
+
+/*
+ * The peer hangs up in two steps.  shutdown(SHUT_WR) ends the parked read
+ * (EOF) and leaves the parked write waiting; close() ends the write too.
+ */
+struct hangup {
+	int sv[2];
+	ssize_t rd, wr;
+	int wr_err;
+	bool rd_done, wr_done, wr_done_at_eof;
+};
+
+static void *hup_reader(void *arg)
+{
+	struct hangup *h = arg;
+	char c;
+
+	h->rd = uthread_read(h->sv[0], &c, 1);
+	h->rd_done = true;
+	return NULL;
+}
+
+static void *hup_writer(void *arg)
+{
+	struct hangup *h = arg;
+	char buf[1024] = { 0 };
+
+	if (fill(h->sv[0]) < 0)
+		return NULL;
+	h->wr = uthread_send(h->sv[0], buf, sizeof(buf), MSG_NOSIGNAL);
+	h->wr_err = errno;
+	h->wr_done = true;
+	return NULL;
+}
+
+static void *hup_main(void *arg)
+{
+	struct hangup *h = arg;
+	uthread_t r, w;
+
+	uthread_create(&r, 0, hup_reader, h);
+	uthread_create(&w, 0, hup_writer, h);
+	uthread_yield();
+	shutdown(h->sv[1], SHUT_WR);
+	uthread_join(r, NULL);
+	h->wr_done_at_eof = h->wr_done;
+	close(h->sv[1]);
+	uthread_join(w, NULL);
+	return NULL;
+}
+
+TEST(peer_hangup_wakes_both_directions)
+{
+	struct hangup h = { .rd = -2, .wr = -2 };
+
+	ASSERT_EQ(0, small_socketpair(h.sv));
+	ASSERT_EQ(0, uthread_run(hup_main, &h, NULL));
+	close(h.sv[0]);
+	ASSERT_TRUE(h.rd_done);
+	ASSERT_EQ(0, h.rd);
+	ASSERT_FALSE(h.wr_done_at_eof);
+	ASSERT_TRUE(h.wr_done);
+	ASSERT_EQ(-1, h.wr);
+	ASSERT_TRUE(h.wr_err == EPIPE || h.wr_err == ECONNRESET) {
+		TH_LOG("send after the hangup: %s", strerror(h.wr_err));
+	}
+}
+
+/*
+ * uthread_close() ends the waits on the fd at once (EBADF) and forgets
+ * it, so that the number, reused for a new socket, works at once.
+ */
+/* Give the file of @from the number @to (closed); -1 on failure */
+static int renumber(int from, int to)
+{
+	if (from == to)
+		return 0;
+	if (dup2(from, to) != to)
+		return -1;
+	return close(from);
+}
+
+struct closing {
+	int fd, peer;
+	ssize_t rd, wr, again;
+	int rd_err, wr_err;
+	int close_ret, bad_close_err;
+};
+
+static void *close_reader(void *arg)
+{
+	struct closing *c = arg;
+	char buf[8];
+
+	c->rd = uthread_read(c->fd, buf, sizeof(buf));
+	c->rd_err = errno;
+	return NULL;
+}
+
+static void *close_writer(void *arg)
+{
+	struct closing *c = arg;
+	char buf[1024] = { 0 };
+
+	if (fill(c->fd) < 0)
+		return NULL;
+	c->wr = uthread_send(c->fd, buf, sizeof(buf), MSG_NOSIGNAL);
+	c->wr_err = errno;
+	return NULL;
+}
+
+static void *reuse_reader(void *arg)
+{
+	struct closing *c = arg;
+	char buf[8];
+
+	c->again = uthread_read(c->fd, buf, sizeof(buf));
+	return NULL;
+}
+
+static void *close_main(void *arg)
+{
+	struct closing *c = arg;
+	uthread_t r, w;
+	int nv[2];
+
+	uthread_create(&r, 0, close_reader, c);
+	uthread_create(&w, 0, close_writer, c);
+	uthread_yield();
+	c->close_ret = uthread_close(c->fd);
+	uthread_join(r, NULL);
+	uthread_join(w, NULL);
+	if (uthread_close(-1) == -1)
+		c->bad_close_err = errno;
+	/* the same number, a new socket */
+	close(c->peer);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, nv) ||
+	    renumber(nv[0], c->fd))
+		return NULL;
+	c->peer = nv[1];
+	uthread_create(&r, 0, reuse_reader, c);
+	uthread_yield();
+	if (uthread_write(c->peer, "again", 5) != 5)
+		c->again = -2;
+	uthread_join(r, NULL);
+	return NULL;
+}
+
+TEST(close_ends_waits_and_frees_the_number)
+{
+	struct closing c = { .rd = -2, .wr = -2, .again = -3 };
+	int sv[2];
+
+	ASSERT_EQ(0, small_socketpair(sv));
+	c.fd = sv[0];
+	c.peer = sv[1];
+	ASSERT_EQ(0, uthread_run(close_main, &c, NULL));
+	ASSERT_EQ(0, c.close_ret);
+	ASSERT_EQ(-1, c.rd);
+	ASSERT_EQ(EBADF, c.rd_err);
+	ASSERT_EQ(-1, c.wr);
+	ASSERT_EQ(EBADF, c.wr_err);
+	ASSERT_EQ(EBADF, c.bad_close_err);
+	ASSERT_EQ(5, c.again);
+	ASSERT_EQ(0, uthread_close(c.fd));	/* outside a run: close(2) */
+	ASSERT_EQ(-1, fcntl(c.fd, F_GETFD));
+	ASSERT_EQ(EBADF, errno);
+	close(c.peer);
+}
+
+/*
+ * close(2) instead of uthread_close(), and the number reused: a new
+ * socket (the library saw neither the close nor the socket being made),
+ * then a pipe.  Each first wait on the reused number must end when its
+ * data comes; the socket's may take the library's re-check (up to 2 s).
+ */
+struct reuse {
+	int fd, peer;
+	bool pipe;
+	ssize_t r[2];
+};
+
+static void *reuse_waiter(void *arg)
+{
+	struct reuse *u = arg;
+	char buf[8];
+
+	u->r[0] = uthread_read(u->fd, buf, sizeof(buf));
+	return NULL;
+}
+
+static void *plain_close_main(void *arg)
+{
+	struct reuse *u = arg;
+	int nv[2], i;
+	uthread_t t;
+
+	for (i = 0; i < 2; i++) {
+		if (i) {
+			/* the watched socket goes behind the library's back */
+			close(u->fd);
+			close(u->peer);
+			if (u->pipe ? pipe2(nv, O_CLOEXEC) :
+			    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+				       0, nv))
+				return NULL;
+			if (renumber(nv[0], u->fd))
+				return NULL;
+			u->peer = nv[1];
+		}
+		u->r[0] = -2;
+		uthread_create(&t, 0, reuse_waiter, u);
+		uthread_yield();
+		if (write(u->peer, "reuse", 5) != 5)
+			return NULL;
+		uthread_join(t, NULL);
+		u->r[i] = u->r[0];
+	}
+	return NULL;
+}
+
+static void plain_close_then_reuse(struct __test_metadata *_metadata,
+				   bool pipe)
+{
+	struct reuse u = { .pipe = pipe, .r = { -3, -3 } };
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	u.fd = sv[0];
+	u.peer = sv[1];
+	ASSERT_EQ(0, uthread_run(plain_close_main, &u, NULL));
+	close(u.fd);
+	close(u.peer);
+	ASSERT_EQ(5, u.r[0]);
+	ASSERT_EQ(5, u.r[1]);
+}
+
+TEST(plain_close_then_reuse_by_a_socket)
+{
+	plain_close_then_reuse(_metadata, false);
+}
+
+TEST(plain_close_then_reuse_by_a_pipe)
+{
+	plain_close_then_reuse(_metadata, true);
+}
+
+/*
+ * close(2) of a socket a thread is parked on: the library's re-check
+ * finds the number closed and ends the wait with EBADF (in 1 to 2 s).
+ */
+static void *plain_close_waited_main(void *arg)
+{
+	struct closing *c = arg;
+	uthread_t r;
+
+	uthread_create(&r, 0, close_reader, c);
+	uthread_yield();
+	close(c->fd);
+	uthread_join(r, NULL);
+	return NULL;
+}
+
+TEST(plain_close_ends_a_socket_wait)
+{
+	struct closing c = { .rd = -2 };
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	c.fd = sv[0];
+	ASSERT_EQ(0, uthread_run(plain_close_waited_main, &c, NULL));
+	close(sv[1]);
+	ASSERT_EQ(-1, c.rd);
+	ASSERT_EQ(EBADF, c.rd_err);
 }
 
 /* ---------------------------------------------------------------- guard */

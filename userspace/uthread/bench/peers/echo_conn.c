@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One echo connection, served by whatever read and write the library
- * gives (its own, which park the thread, or the blocking system calls):
+ * One echo connection, served by whatever read, write and close the
+ * library gives (its own, which park the thread, or the system calls):
  * ECHO_MSG bytes in, the same bytes out, until the client closes.
  */
 #include <unistd.h>
@@ -9,7 +9,7 @@
 #include "peers.h"
 
 void echo_conn(int fd, ssize_t (*rd)(int, void *, size_t),
-	       ssize_t (*wr)(int, const void *, size_t))
+	       ssize_t (*wr)(int, const void *, size_t), int (*cl)(int))
 {
 	char buf[ECHO_MSG];
 	size_t got;
@@ -28,5 +28,5 @@ void echo_conn(int fd, ssize_t (*rd)(int, void *, size_t),
 		}
 	}
 out:
-	close(fd);
+	cl(fd);
 }

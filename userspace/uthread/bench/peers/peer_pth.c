@@ -108,7 +108,7 @@ static void pth_idle(long n, struct idle_result *r)
 
 static void *echo_thread(void *arg)
 {
-	echo_conn((int)(long)arg, pth_read, pth_write);
+	echo_conn((int)(long)arg, pth_read, pth_write, close);
 	return NULL;
 }
 

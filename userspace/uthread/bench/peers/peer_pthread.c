@@ -157,7 +157,7 @@ static void pt_idle(long n, struct idle_result *r)
 
 static void *echo_thread(void *arg)
 {
-	echo_conn((int)(long)arg, read, write);
+	echo_conn((int)(long)arg, read, write, close);
 	return NULL;
 }
 

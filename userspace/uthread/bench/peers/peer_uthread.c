@@ -146,7 +146,8 @@ static void ut_idle(long n, struct idle_result *r)
 
 static void *echo_thread(void *arg)
 {
-	echo_conn((int)(long)arg, uthread_read, uthread_write);
+	echo_conn((int)(long)arg, uthread_read, uthread_write,
+		  uthread_close);
 	return NULL;
 }
 
@@ -181,5 +182,5 @@ const struct peer peer_uthread = {
 	.create_join_ns = ut_create_join_ns,
 	.idle = ut_idle,
 	.echo_serve = ut_echo_serve,
-	.echo_note = "epoll, one-shot per wait",
+	.echo_note = "epoll, edge-triggered, once per socket",
 };

@@ -55,9 +55,9 @@ extern const struct peer peer_uthread, peer_uthread_ctx, peer_fcontext,
 
 uint64_t now_ns(void);
 
-/* Serve echo on @fd with @rd and @wr until the client closes; closes @fd. */
+/* Serve echo on @fd with @rd and @wr until the client closes; @cl closes @fd. */
 void echo_conn(int fd, ssize_t (*rd)(int, void *, size_t),
-	       ssize_t (*wr)(int, const void *, size_t));
+	       ssize_t (*wr)(int, const void *, size_t), int (*cl)(int));
 
 /* Called by a peer's idle() before it creates the first thread. */
 void idle_start(void);
