@@ -41,10 +41,10 @@ static const struct peer *const switch_peers[] = {
 #define NSWITCH		((int)ARRAY_SIZE(switch_peers))
 _Static_assert(NSWITCH >= NPEERS, "timings() sizes its arrays by NSWITCH");
 
-/* The libraries of this run: all, or the one --peer names */
+/* The libraries of this run, all or the one --peer names: in each table */
+static const char *only_peer;
 static const struct peer *peers[NPEERS];
 static int npeers;
-/* The same for the switch table, which has libuthread's primitive too */
 static const struct peer *sw_peers[NSWITCH];
 static int nsw_peers;
 #define MAX_ROUNDS	31
@@ -368,21 +368,30 @@ static unsigned int parse_part(const char *name)
 	return 0;
 }
 
-/* Keep only the library named @name; -1 if there is none. */
+/* Measure only the library named @name; -1 if there is none. */
 static int select_peer(const char *name)
 {
 	int i;
 
 	for (i = 0; i < NPEERS; i++)
 		if (!strcmp(name, all_peers[i]->name)) {
-			peers[0] = all_peers[i];
-			npeers = 1;
-			sw_peers[0] = all_peers[i];
-			nsw_peers = 1;
+			only_peer = name;
 			return 0;
 		}
 	fprintf(stderr, "peers: --peer: no library '%s'\n", name);
 	return -1;
+}
+
+/* The libraries of @from that this run measures, into @to; how many. */
+static int selected(const struct peer *const *from, int n,
+		    const struct peer **to)
+{
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (!only_peer || !strcmp(only_peer, from[i]->name))
+			to[k++] = from[i];
+	return k;
 }
 
 /* "N[,N...]" into @c; 0, or -1 on a malformed list. */
@@ -426,12 +435,6 @@ static int parse(int argc, char **argv, const char **tsv)
 	int c, rounds = 0;
 	char *end;
 
-	for (c = 0; c < NPEERS; c++)
-		peers[c] = all_peers[c];
-	npeers = NPEERS;
-	for (c = 0; c < NSWITCH; c++)
-		sw_peers[c] = switch_peers[c];
-	nsw_peers = NSWITCH;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -475,6 +478,8 @@ static int parse(int argc, char **argv, const char **tsv)
 		help(stderr);
 		return 2;
 	}
+	npeers = selected(all_peers, NPEERS, peers);
+	nsw_peers = selected(switch_peers, NSWITCH, sw_peers);
 	if (rounds)
 		o.rounds = rounds;
 	if (parts)
