@@ -8,7 +8,6 @@
  */
 #include <limits.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "uthread_int.h"
 #include "peers.h"
