@@ -2,7 +2,7 @@
 /*
  * I/O that parks the calling thread instead of blocking the process: each
  * wrapper tries the call, and on EAGAIN queues the thread on the fd.  The
- * scheduler loop (or the periodic check in ut_pick_next()) collects the
+ * scheduler loop (or the periodic check in ut_tick()) collects the
  * events from epoll and wakes the waiters of the direction that is ready.
  *
  * A socket is watched once, edge-triggered for both directions, from its

@@ -157,6 +157,8 @@ ut_ctx_switch:
 	.cfi_restore r13
 	.cfi_restore r14
 	.cfi_restore r15
+	/* uthread_yield() tail-calls us as ut_ctx_switch_ret0() */
+	xorl	%eax, %eax
 	ret
 	.cfi_restore_state
 1:

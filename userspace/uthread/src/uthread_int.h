@@ -60,6 +60,9 @@ struct ut_ctx {
  * then leaves through ut_ctx_switch() from its own context, kept in rbx.
  */
 void ut_ctx_switch(struct ut_ctx *from, struct ut_ctx *to);
+/* The same function, for a tail call: it returns 0 to the resumed caller */
+int ut_ctx_switch_ret0(struct ut_ctx *from, struct ut_ctx *to)
+	__asm__("ut_ctx_switch");
 void ut_thread_entry(void);
 #else
 struct ut_ctx {
@@ -226,9 +229,10 @@ static inline struct uthread *ut_q_pop(struct ut_queue *q)
 void ut_q_remove(struct ut_queue *q, struct uthread *t);
 
 /* sched.c */
+/* cur is set only inside uthread_run(), hence only while it is active */
 static inline bool ut_in_thread(void)
 {
-	return ut_sched.active && ut_sched.cur;
+	return ut_sched.cur;
 }
 
 void ut_schedule(void);

@@ -88,13 +88,28 @@ def caller_regs(frame):
     return regs
 
 
+def real_older(frame):
+    """
+    The frame that called @frame, past the frames gdb adds from DWARF
+    call-site data for tail calls (uthread_yield() jumps into the switch):
+    those have the registers of the frame below them, not of a call.
+    """
+    frame = frame.older()
+    while frame is not None and frame.type() == gdb.TAILCALL_FRAME:
+        frame = frame.older()
+    return frame
+
+
 def backtrace(frame):
-    """[(function, pc)] from @frame outwards, and why the last one ends."""
+    """
+    [(function, pc)] from @frame outwards, and why the last one ends; the
+    frames of real calls only (at the switch's ret, gdb finds no tail call).
+    """
     frames = []
     while True:
         frames.append((frame.name(), frame.pc()))
         try:
-            older = frame.older()
+            older = real_older(frame)
         except gdb.error as e:
             return frames, 'error: %s' % e
         if older is None or len(frames) == MAX_FRAMES:
@@ -130,7 +145,7 @@ def regs_problem(got, want):
 
 def check_frames(n, where, f0, frames, why, want_regs, want_callers):
     """The caller frame and all frames beyond it, as expected."""
-    f1 = f0.older()
+    f1 = real_older(f0)
     if f1 is None:
         complain(n, where, 'no caller frame: %s' % show(frames))
         return
