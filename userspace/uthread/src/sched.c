@@ -458,33 +458,25 @@ int uthread_detach(uthread_t id)
 
 /*
  * The hottest path: the run queue's head runs next and @self takes the
- * tail, one rotation instead of a push and a pop, then a tail call into
- * the switch, which returns 0 for us.  The head's own link may be left
- * pointing at @self: nothing reads a running thread's link, and every
- * insertion into a queue writes it first.
+ * tail in one rotation, then a tail call into the switch, which returns 0
+ * for us.
  */
 int uthread_yield(void)
 {
-	struct ut_sched *s = &ut_sched;
 	struct uthread *self, *next;
 
-	if (unlikely(!s->cur))		/* set only while uthread_run() runs */
+	if (unlikely(!ut_in_thread()))
 		return EPERM;
 	ut_tick();
 	/* Read after the tick: nothing to keep across its rare call */
-	self = s->cur;
-	next = s->runq.head;
+	self = ut_sched.cur;
+	next = ut_q_rotate(&ut_sched.runq, self);
 	if (!next)
 		return 0;
-	s->runq.tail->next = self;	/* next's link, if it is alone */
-	s->runq.head = next->next;
-	self->next = NULL;
-	s->runq.tail = self;
 	self->state = UT_RUNNABLE;
 #if UT_SWITCH_ASM && !UT_ASAN
-	s->cur = next;
-	next->state = UT_RUNNING;
-	return ut_ctx_switch_ret0(&self->ctx, &next->ctx);
+	return ut_ctx_switch_ret0(&self->ctx,
+				  ut_switch_to(next, &self->asan_fake));
 #else
 	ut_switch(self, next);
 	return 0;

@@ -226,6 +226,26 @@ static inline struct uthread *ut_q_pop(struct ut_queue *q)
 	return t;
 }
 
+/*
+ * Pop the head and push @t, which is in no queue, in one step (a yield):
+ * the head, or NULL with @q left as it was.  The head's own link may be
+ * left pointing at @t: nothing reads the link of a thread that is in no
+ * queue, and every insertion writes it first.
+ */
+static inline struct uthread *ut_q_rotate(struct ut_queue *q,
+					  struct uthread *t)
+{
+	struct uthread *head = q->head;
+
+	if (!head)
+		return NULL;
+	q->tail->next = t;		/* head's link, if it is alone */
+	q->head = head->next;
+	t->next = NULL;
+	q->tail = t;
+	return head;
+}
+
 void ut_q_remove(struct ut_queue *q, struct uthread *t);
 
 /* sched.c */
