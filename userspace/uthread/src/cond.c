@@ -54,7 +54,7 @@ int uthread_cond_wait(uthread_cond_t *c, uthread_mutex_t *m)
 	err = uthread_mutex_unlock(m);
 	if (err) {
 		ut_q_remove(&c->waiters, self);
-		self->state = UT_RUNNING;
+		self->state = UT_RUNNABLE;
 		self->wait_kind = UT_WAIT_NONE;
 		self->wait_obj = NULL;
 		self->wait_q = NULL;

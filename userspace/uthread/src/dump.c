@@ -12,7 +12,6 @@
 static FILE *ut_dump_stream;
 
 static const char *const ut_state_name[] = {
-	[UT_RUNNING] = "running",
 	[UT_RUNNABLE] = "runnable",
 	[UT_BLOCKED] = "blocked",
 	[UT_SLEEPING] = "sleeping",
@@ -34,7 +33,7 @@ void ut_dump_thread(FILE *f, const struct uthread *t, uint64_t now)
 
 	fprintf(f, "  #%" PRIu32 " [%#" PRIx64 "] %-15s %-8s ",
 		(uint32_t)t->id, t->id, t->name[0] ? t->name : "-",
-		ut_state_name[t->state]);
+		t == ut_sched.cur ? "running" : ut_state_name[t->state]);
 	switch (t->wait_kind) {
 	case UT_WAIT_MUTEX:
 		ut_dump_mutex(f, t->wait_obj);

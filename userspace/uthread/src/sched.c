@@ -147,7 +147,6 @@ static inline struct ut_ctx *ut_switch_to(struct uthread *next, void **fake)
 
 	s->cur = next;
 	if (next) {
-		next->state = UT_RUNNING;
 		ut_asan_start(fake, next->stack_lo, next->stack_size);
 		return &next->ctx;
 	}
@@ -166,12 +165,20 @@ static inline void ut_switch(struct uthread *self, struct uthread *next)
 	ut_asan_finish(*fake);
 }
 
-/* Periodic check so that yielding threads cannot starve timers and I/O. */
-static inline void ut_tick(void)
+/*
+ * Periodic check so that yielding threads cannot starve timers and I/O:
+ * true when a poll is due.
+ */
+static inline bool ut_tick_due(void)
 {
 	struct ut_sched *s = &ut_sched;
 
-	if (unlikely((++s->tick & 63) == 0) && (s->nsleep || s->nio))
+	return unlikely((++s->tick & 63) == 0) && (s->nsleep || s->nio);
+}
+
+static inline void ut_tick(void)
+{
+	if (ut_tick_due())
 		ut_io_poll(false);
 }
 
@@ -182,10 +189,8 @@ void ut_schedule(void)
 
 	ut_tick();
 	next = ut_q_pop(&ut_sched.runq);
-	if (next == self) {
-		self->state = UT_RUNNING;
+	if (next == self)
 		return;
-	}
 	ut_switch(self, next);
 }
 
@@ -461,19 +466,14 @@ int uthread_detach(uthread_t id)
  * tail in one rotation, then a tail call into the switch, which returns 0
  * for us.
  */
-int uthread_yield(void)
+/* The yield past its checks: the caller to the run queue's tail, its head in. */
+static inline int ut_yield_rotate(void)
 {
-	struct uthread *self, *next;
+	struct uthread *self = ut_sched.cur;
+	struct uthread *next = ut_q_rotate(&ut_sched.runq, self);
 
-	if (unlikely(!ut_in_thread()))
-		return EPERM;
-	ut_tick();
-	/* Read after the tick: nothing to keep across its rare call */
-	self = ut_sched.cur;
-	next = ut_q_rotate(&ut_sched.runq, self);
 	if (!next)
 		return 0;
-	self->state = UT_RUNNABLE;
 #if UT_SWITCH_ASM && !UT_ASAN
 	return ut_ctx_switch_ret0(&self->ctx,
 				  ut_switch_to(next, &self->asan_fake));
@@ -481,6 +481,25 @@ int uthread_yield(void)
 	ut_switch(self, next);
 	return 0;
 #endif
+}
+
+/*
+ * Out of line, so that the common yield makes no call and needs no frame
+ * of its own: both of its ways out are tail calls.
+ */
+static __attribute__((noinline, cold)) int ut_yield_polled(void)
+{
+	ut_io_poll(false);
+	return ut_yield_rotate();
+}
+
+int uthread_yield(void)
+{
+	if (unlikely(!ut_in_thread()))
+		return EPERM;
+	if (ut_tick_due())
+		return ut_yield_polled();
+	return ut_yield_rotate();
 }
 
 uthread_t uthread_self(void)

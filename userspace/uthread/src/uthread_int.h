@@ -77,8 +77,12 @@ struct uthread;
 /* Prepare @t's context to run @fn(@arg) on its stack. */
 void ut_ctx_make(struct uthread *t, void *(*fn)(void *), void *arg);
 
+/*
+ * No state says running: the running thread is ut_sched.cur, RUNNABLE
+ * like the run queue it came from and goes back to, so that a switch
+ * writes no state.
+ */
 enum ut_state {
-	UT_RUNNING,
 	UT_RUNNABLE,
 	UT_BLOCKED,	/* on a mutex, cond, sem or join: see wait_kind */
 	UT_SLEEPING,

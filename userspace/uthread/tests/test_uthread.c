@@ -2117,22 +2117,41 @@ TEST(deadlock_single_thread)
 
 /* ---------------------------------------------------------------- dump */
 
+/* Yields once: in the run queue, not running, when the dumper looks. */
+static void *yield_once(void *arg)
+{
+	uthread_yield();
+	return arg;
+}
+
 static void *dump_main(void *arg)
 {
 	FILE *f = arg;
-	uthread_t s, w;
+	uthread_t s, w, r;
 
 	uthread_create(&s, 0, sleeper_forever_ish, NULL);
 	uthread_create(&w, 0, sem_waiter, "w");
+	uthread_create(&r, 0, yield_once, NULL);
 	uthread_setname(s, "napper");
 	uthread_setname(w, "waiter");
+	uthread_setname(r, "ready");
 	uthread_setname(uthread_self(), "dumper");
 	uthread_yield();
 	uthread_dump(f);
 	uthread_sem_post(sem);
 	uthread_join(s, NULL);
 	uthread_join(w, NULL);
+	uthread_join(r, NULL);
 	return NULL;
+}
+
+static int count_in(const char *s, const char *what)
+{
+	int n = 0;
+
+	for (; (s = strstr(s, what)); s += strlen(what))
+		n++;
+	return n;
 }
 
 TEST(dump_on_request)
@@ -2146,8 +2165,11 @@ TEST(dump_on_request)
 	ASSERT_EQ(0, uthread_run(dump_main, f, NULL));
 	fclose(f);
 	TH_LOG("dump:\n%s", dump);
-	ASSERT_NE(NULL, strstr(dump, "uthread dump: 3 threads, 3 live"));
+	ASSERT_NE(NULL, strstr(dump, "uthread dump: 4 threads, 4 live"));
 	ASSERT_NE(NULL, strstr(dump, "dumper          running"));
+	/* the one running is the current thread, whatever the others did */
+	ASSERT_EQ(1, count_in(dump, " running "));
+	ASSERT_NE(NULL, strstr(dump, "ready           runnable"));
 	ASSERT_NE(NULL, strstr(dump, "napper          sleeping sleep, wakes in"));
 	ASSERT_NE(NULL, strstr(dump, "waiter          blocked  sem"));
 	free(dump);
