@@ -29,7 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 . "$top/selftests/ktap.sh"
 
 echo "TAP version 13"
-echo "1..38"
+echo "1..39"
 
 # ---- the module built, the benchmark's programs not
 mkdir -p "$tmp/tree/build/$series/noevent"
@@ -122,6 +122,10 @@ ok "peers --smoke: every figure given" 0 "$rc"
 # threads of 5, echo of 4
 ok "peers --smoke: the figures in the TSV" 25 \
 	"$(grep -cE '^(switch|create_join|idle_total|max_threads|echo_rps)	' "$tmp/bench/peers.tsv")"
+# each echo figure with what a request cost the server and the client (300 ms
+# counted at 10 connections: tens of clock ticks)
+ok "peers --smoke: the CPU time beside each echo figure" "4 4 4 4" \
+	"$(for s in echo_cpu echo_sys echo_busy echo_client_cpu; do grep -c "^$s	" "$tmp/bench/peers.tsv"; done | xargs)"
 [ "$rc" = 0 ] || sed 's/^/# /' "$tmp/out" "$tmp/err"
 rc=0
 "$peers" --rounds 0 >"$tmp/out" 2>"$tmp/err" || rc=$?

@@ -7,8 +7,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -95,15 +98,83 @@ static int take_reply(struct conn *c)
 	return c->got == ECHO_MSG;
 }
 
+/* A process's CPU time so far, in clock ticks. */
+struct cpu_ticks {
+	unsigned long long user, sys;
+	bool ok;
+};
+
+/* @pid's user and system time (all its threads, live or gone) from /proc. */
+static struct cpu_ticks cpu_read(pid_t pid)
+{
+	struct cpu_ticks t = { 0 };
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return t;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return t;
+	buf[n] = '\0';
+	/* After the name, which may hold anything: state is field 3, utime 14 */
+	p = strrchr(buf, ')');
+	t.ok = p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			   &t.user, &t.sys) == 2;
+	return t;
+}
+
+/* CPU time from @from to @to a request, in us; -1 if unknown or none. */
+static double cpu_per_request(const struct cpu_ticks *from,
+			      const struct cpu_ticks *to, long requests)
+{
+	double hz = (double)sysconf(_SC_CLK_TCK);
+	unsigned long long ticks;
+
+	if (!from->ok || !to->ok || !requests || hz <= 0)
+		return -1;
+	ticks = to->user - from->user + to->sys - from->sys;
+	return ticks ? ticks / hz * 1e6 / requests : -1;
+}
+
+/* What the server and the client spent on the counted part, into @r. */
+static void cpu_result(const struct cpu_ticks from[2],
+		       const struct cpu_ticks to[2], const struct echo_plan *p,
+		       struct echo_result *r)
+{
+	unsigned long long user = to[0].user - from[0].user;
+	unsigned long long sys = to[0].sys - from[0].sys;
+
+	r->cpu_us = cpu_per_request(&from[0], &to[0], r->requests);
+	r->client_cpu_us = cpu_per_request(&from[1], &to[1], r->requests);
+	r->sys_share = -1;
+	r->busy = -1;
+	if (r->cpu_us < 0)
+		return;
+	r->sys_share = (double)sys / (user + sys);
+	r->busy = r->cpu_us * r->requests / 1e6 / (p->run_ns / 1e9);
+}
+
 static int run_loop(struct conn *c, int ep, const struct echo_plan *p,
 		    struct samples *s, struct echo_result *r)
 {
 	struct epoll_event ev[256];
 	uint64_t start = now_ns(), measure = start + p->warm_ns;
 	uint64_t end = measure + p->run_ns, now;
+	struct cpu_ticks from[2] = { 0 }, to[2];
+	bool counting = false;
 	int i, n, k;
 
 	for (now = start; now < end; now = now_ns()) {
+		if (!counting && now >= measure) {
+			from[0] = cpu_read(p->server);
+			from[1] = cpu_read(getpid());
+			counting = true;
+		}
 		n = epoll_wait(ep, ev, 256, 100);
 		if (n < 0 && errno != EINTR)
 			return -1;
@@ -125,6 +196,9 @@ static int run_loop(struct conn *c, int ep, const struct echo_plan *p,
 				return -1;
 		}
 	}
+	to[0] = cpu_read(p->server);
+	to[1] = cpu_read(getpid());
+	cpu_result(from, to, p, r);
 	return 0;
 }
 

@@ -4,9 +4,11 @@
 #define ECHO_CLIENT_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 struct echo_plan {
 	int port;		/* on 127.0.0.1 */
+	pid_t server;		/* whose CPU time the counted part reads */
 	long conns;		/* connections, each one request in flight */
 	uint64_t warm_ns;	/* run, not counted */
 	uint64_t run_ns;	/* counted */
@@ -17,6 +19,14 @@ struct echo_result {
 	long requests;		/* replies completed while counting */
 	double per_s;		/* requests per second */
 	double p50_us, p99_us;	/* request to complete reply */
+	/*
+	 * The server's CPU time (user + system) a request, the system's share
+	 * of it, and the server's CPU time over the time counted (1: one CPU
+	 * busy); the client's CPU time a request, which the server's way of
+	 * waiting moves too (the wake-ups its sends cause): why the rate is
+	 * what it is. Negative if /proc did not tell.
+	 */
+	double cpu_us, sys_share, busy, client_cpu_us;
 	int err;		/* errno that ended the run early, or 0 */
 };
 

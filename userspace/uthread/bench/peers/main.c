@@ -81,7 +81,7 @@ static const struct opts smoke = {
 	.rounds = 1, .echo_rounds = 1, .op_ns = 2000000,
 	.idle_n = 100, .max_n = 1000,
 	.conns = { 10 }, .nconns = 1,
-	.warm_ns = 20000000, .run_ns = 100000000, .smoke = true,
+	.warm_ns = 20000000, .run_ns = 300000000, .smoke = true,
 	.parts = PART_ALL,
 };
 
@@ -281,6 +281,7 @@ static int echo_run(const struct peer *p, long conns, struct echo_result *r)
 		close(s.lfd);
 		return -errno;
 	}
+	plan.server = pid;
 	err = run_child(client_child, &plan, r, sizeof(*r),
 			(int)((o.warm_ns + o.run_ns) / 1000000000) + 120);
 	stop_child(pid);

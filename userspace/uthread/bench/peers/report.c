@@ -233,11 +233,33 @@ void report_echo_error(const struct peer *p, long conns, int err)
 		conns, err == -ETIMEDOUT ? "timed out" : strerror(-err));
 }
 
+/*
+ * The server's CPU time a request, its system share, how busy it was; the
+ * client's CPU time a request.
+ */
+static void report_echo_cpu(const char *peer, long conns, double *cpu,
+			    double *sys, double *busy, double *ccpu, int n)
+{
+	double mcpu = median(cpu, n), msys = median(sys, n);
+	double mbusy = median(busy, n), mccpu = median(ccpu, n);
+
+	printf("    %-14s CPU a request: server %5.2f us [%5.2f .. %5.2f] ",
+	       "", mcpu, cpu[0], cpu[n - 1]);
+	printf("(%2.0f%% system, busy %3.0f%%), client %5.2f us\n", msys, mbusy,
+	       mccpu);
+	tsv_line("echo_cpu", peer, conns, mcpu, cpu[0], cpu[n - 1], "us");
+	tsv_line("echo_sys", peer, conns, msys, sys[0], sys[n - 1], "%");
+	tsv_line("echo_busy", peer, conns, mbusy, busy[0], busy[n - 1], "%");
+	tsv_line("echo_client_cpu", peer, conns, mccpu, ccpu[0], ccpu[n - 1],
+		 "us");
+}
+
 void report_echo(const struct peer *p, long conns, const char *why,
 		 const struct echo_result *r, int n)
 {
 	double rate[32], p50[32], p99[32], mrate, m50, m99;
-	int i;
+	double cpu[32], sys[32], busy[32], ccpu[32];
+	int i, nc = 0;
 
 	if (!strcmp(p->name, "libuthread"))
 		printf("  %ld connections\n", conns);
@@ -253,6 +275,12 @@ void report_echo(const struct peer *p, long conns, const char *why,
 		rate[i] = r[i].per_s;
 		p50[i] = r[i].p50_us;
 		p99[i] = r[i].p99_us;
+		if (r[i].cpu_us >= 0 && r[i].client_cpu_us >= 0) {
+			cpu[nc] = r[i].cpu_us;
+			sys[nc] = r[i].sys_share * 100;
+			busy[nc] = r[i].busy * 100;
+			ccpu[nc++] = r[i].client_cpu_us;
+		}
 	}
 	n = i;
 	/* median() sorts: the lowest and highest are at the ends after */
@@ -265,6 +293,11 @@ void report_echo(const struct peer *p, long conns, const char *why,
 		 "req/s");
 	tsv_line("echo_p50", p->name, conns, m50, p50[0], p50[n - 1], "us");
 	tsv_line("echo_p99", p->name, conns, m99, p99[0], p99[n - 1], "us");
+	if (!nc) {
+		printf("    %-14s (no CPU time from /proc)\n", "");
+		return;
+	}
+	report_echo_cpu(p->name, conns, cpu, sys, busy, ccpu, nc);
 }
 
 /* ------------------------------------------------------------ verdicts */
