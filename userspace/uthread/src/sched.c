@@ -462,11 +462,10 @@ int uthread_detach(uthread_t id)
 }
 
 /*
- * The hottest path: the run queue's head runs next and @self takes the
- * tail in one rotation, then a tail call into the switch, which returns 0
- * for us.
+ * The yield past its checks, the hottest path: the run queue's head runs
+ * next and the caller takes the tail in one rotation, then a tail call
+ * into the switch, which returns 0 for us.
  */
-/* The yield past its checks: the caller to the run queue's tail, its head in. */
 static inline int ut_yield_rotate(void)
 {
 	struct uthread *self = ut_sched.cur;

@@ -123,8 +123,9 @@ static struct cpu_ticks cpu_read(pid_t pid)
 	buf[n] = '\0';
 	/* After the name, which may hold anything: state is field 3, utime 14 */
 	p = strrchr(buf, ')');
-	t.ok = p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-			   &t.user, &t.sys) == 2;
+	t.ok = p && p[1] == ' ' &&
+	       sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+		      &t.user, &t.sys) == 2;
 	return t;
 }
 
