@@ -13,8 +13,9 @@
 #    counts do not match the runs, or fall short, refused;
 #  - libuthread's peers (--smoke): every library's figures; bad options
 #    refused with a usage message;
-#  - the report from those figures: its parts and charts; a figures file
-#    without figures refused.
+#  - the report from those figures: its parts and charts; a time cost
+#    inside the rounds' noise not quoted; a figures file without figures
+#    refused.
 #
 # Usage: selftests/bench.sh [SERIES]   (as root, after scripts/setup).
 # KTAP output.
@@ -29,7 +30,7 @@ trap 'rm -rf "$tmp"' EXIT
 . "$top/selftests/ktap.sh"
 
 echo "TAP version 13"
-echo "1..39"
+echo "1..40"
 
 # ---- the module built, the benchmark's programs not
 mkdir -p "$tmp/tree/build/$series/noevent"
@@ -145,6 +146,17 @@ ok "report: its three parts, each with figures" "3 0" \
 ok "report: every chart drawn" 11 "$(grep -l '<svg' "$tmp"/bench/*.svg | wc -l)"
 ok "report: every chart in it" 11 \
 	"$(grep -oE '!\[[^]]*\]\([a-z-]+\.svg\)' "$tmp/bench/report.md" | wc -l)"
+# A cost inside the rounds' spread is not quoted; one outside it is.
+mkdir -p "$tmp/noise"
+printf 'section\tvariant\tparam\tmedian\tlow\thigh\tunit\n%s\n%s\n%s\n' \
+	"fault_anon	none	0	20000.0	19000.0	23000.0	ns" \
+	"fault_anon	cowtrace	0	21000.0	20000.0	24000.0	ns" \
+	"fault_anon	bpftrace	0	30000.0	28000.0	33000.0	ns" >"$tmp/noise/faults.tsv"
+rc=0
+"$top/scripts/bench/report" "$tmp/noise" >"$tmp/out" 2>"$tmp/err" || rc=$?
+ok "report: a cost inside the rounds' noise not quoted, one outside quoted" \
+	"0 cowtrace: inside the noise (rounds of 20000-24000 ns, 19000-23000 with no module); bpftrace adds 10000.0 ns (50.0 %) a fault." \
+	"$rc $(grep '^cowtrace' "$tmp/noise/report.md")"
 head -n 1 "$tmp/bench/faults.tsv" >"$tmp/bench/empty.tsv"
 mv "$tmp/bench/empty.tsv" "$tmp/bench/faults.tsv"
 rc=0
