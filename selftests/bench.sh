@@ -80,9 +80,9 @@ ok "fault benchmark, one tiny round: exit status" 0 "$rc"
 ok "fault benchmark: the kinds in the order asked" storm \
 	"$(grep -m1 -oE '^[a-z-]+ +none ' "$tmp/out" | cut -d' ' -f1)"
 for kind in anon cow reuse file file-around storm; do
-	ok "fault benchmark: a figure for each of 8 variants ($kind)" 8 \
+	ok "fault benchmark: a figure for each of 9 variants ($kind)" 9 \
 		"$(sed '/insns\/fault/,$d' "$tmp/out" |
-			grep -cE "^$kind +(none|noevent|cowtrace|bracket|classify|event|bpftrace|perftrace) +[0-9.]+ ")"
+			grep -cE "^$kind +(none|noevent|cowtrace|bracket|classify|event|perfrecord|bpftrace|perftrace) +[0-9.]+ ")"
 done
 ok "lock benchmark: a figure for each of 3 variants" 3 \
 	"$(grep -cE '^mmap-lock +(none|cowtrace|perf) +[0-9.]+ ' "$tmp/out")"
@@ -90,9 +90,9 @@ ok "lock benchmark: a figure for each of 3 variants" 3 \
 ok "instruction counter: a loop of known length counted exactly" 1 \
 	"$(grep -c '^insns 20001$' "$tmp/bench/insns.raw" 2>/dev/null | awk '{ print ($1 > 0) }')"
 for kind in anon cow reuse file file-around storm; do
-	ok "counted boot: instructions for each of 8 variants ($kind)" 8 \
+	ok "counted boot: instructions for each of 9 variants ($kind)" 9 \
 		"$(sed -n '/insns\/fault/,$p' "$tmp/out" |
-			grep -cE "^$kind +(none|noevent|cowtrace|bracket|classify|event|bpftrace|perftrace) +[0-9.]+ +[0-9.]+ +[0-9.]+ +-?[0-9.]+%$")"
+			grep -cE "^$kind +(none|noevent|cowtrace|bracket|classify|event|perfrecord|bpftrace|perftrace) +[0-9.]+ +[0-9.]+ +[0-9.]+ +-?[0-9.]+%$")"
 done
 [ "$failed" = 0 ] || { sed 's/^/# out: /' "$tmp/out"; tail -n 20 "$tmp/err" | sed 's/^/# err: /'; }
 
