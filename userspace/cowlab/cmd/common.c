@@ -89,6 +89,27 @@ int ilt_next_arg(int argc, char **argv, int *i, const struct ilt_opt *opts,
 	return ILT_BAD;
 }
 
+int ilt_parse_args(int argc, char **argv, const struct ilt_opt *opts,
+		   int nopts, int (*help)(void),
+		   int (*on_arg)(void *ctx, int k, const char *val), void *ctx)
+{
+	const char *val;
+	int i, k, err = 0;
+
+	for (i = 0; i < argc && !err; i++) {
+		k = ilt_next_arg(argc, argv, &i, opts, nopts, &val);
+		if (k == ILT_BAD)
+			return EXIT_USAGE;
+		if (k == ILT_WORD ? !strcmp(val, "help") :
+				    !strcmp(opts[k].name, "help")) {
+			help();
+			return -1;
+		}
+		err = on_arg(ctx, k, val);
+	}
+	return err;
+}
+
 int ilt_match(const char *word, const char *const *names, int n)
 {
 	int i, found = -1;

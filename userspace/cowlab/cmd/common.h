@@ -49,6 +49,15 @@ struct ilt_opt {
  */
 int ilt_next_arg(int argc, char **argv, int *i, const struct ilt_opt *opts,
 		 int nopts, const char **val);
+/*
+ * A command's arguments, one by one: @on_arg(@ctx, k, val) for each option
+ * (k its index in @opts, val its value) and each word (k == ILT_WORD),
+ * until it returns non-zero; the word "help" or the option named "help"
+ * calls @help instead. 0: go on; -1: help shown; else an exit status.
+ */
+int ilt_parse_args(int argc, char **argv, const struct ilt_opt *opts,
+		   int nopts, int (*help)(void),
+		   int (*on_arg)(void *ctx, int k, const char *val), void *ctx);
 /* A name by exact match or unique prefix; -1 unknown, ILT_AMBIGUOUS. */
 int ilt_match(const char *word, const char *const *names, int n);
 /*

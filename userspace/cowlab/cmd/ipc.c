@@ -82,58 +82,59 @@ static int ipc_word(struct ipc_cli *cli, const char *w)
 	return ilt_method_word("ipc", w, names, IPC_NR_METHODS, &cli->methods);
 }
 
+/* What the options say, before the defaults that depend on them. */
+struct ipc_args {
+	struct ipc_cli *cli;
+	uint64_t size;
+	long count, runs;
+	bool count_given;
+};
+
+static int ipc_arg(void *ctx, int k, const char *val)
+{
+	struct ipc_args *a = ctx;
+	int err;
+
+	switch (k) {
+	case ILT_WORD:
+		return ipc_word(a->cli, val);
+	case 0:
+		err = opt_size("--size", val, &a->size);
+		if (!err && (a->size < 1 || a->size > IPC_MAX_SIZE)) {
+			p_err("--size: '%s' is out of range (1 to 64M)", val);
+			err = EXIT_USAGE;
+		}
+		return err;
+	case 1:
+		a->count_given = true;
+		return opt_count("--count", val, 1, IPC_MAX_COUNT, &a->count);
+	default:
+		return opt_count("--runs", val, 1, IPC_MAX_RUNS, &a->runs);
+	}
+}
+
 /* 0: go on; -1: help shown; else an exit status. */
 static int ipc_parse(int argc, char **argv, struct ipc_cli *cli)
 {
-	uint64_t size = IPC_DEF_SIZE;
-	long count = IPC_DEF_COUNT, runs = IPC_DEF_RUNS;
-	bool count_given = false;
-	const char *val;
-	int i, k, err = 0;
+	struct ipc_args a = {
+		.cli = cli, .size = IPC_DEF_SIZE, .count = IPC_DEF_COUNT,
+		.runs = IPC_DEF_RUNS,
+	};
+	int err;
 
-	for (i = 0; i < argc && !err; i++) {
-		k = ilt_next_arg(argc, argv, &i, ipc_opts,
-				 ARRAY_SIZE(ipc_opts), &val);
-		if (k == ILT_BAD)
-			return EXIT_USAGE;
-		if (k == ILT_WORD && !strcmp(val, "help"))
-			k = 3;
-		switch (k) {
-		case ILT_WORD:
-			err = ipc_word(cli, val);
-			break;
-		case 0:
-			err = opt_size("--size", val, &size);
-			if (!err && (size < 1 || size > IPC_MAX_SIZE)) {
-				p_err("--size: '%s' is out of range (1 to 64M)",
-				      val);
-				err = EXIT_USAGE;
-			}
-			break;
-		case 1:
-			err = opt_count("--count", val, 1, IPC_MAX_COUNT,
-					&count);
-			count_given = true;
-			break;
-		case 2:
-			err = opt_count("--runs", val, 1, IPC_MAX_RUNS, &runs);
-			break;
-		default:
-			ipc_help();
-			return -1;
-		}
-	}
+	err = ilt_parse_args(argc, argv, ipc_opts, ARRAY_SIZE(ipc_opts),
+			     ipc_help, ipc_arg, &a);
 	if (err)
 		return err;
 	if (!cli->methods)
 		cli->methods = (1ul << IPC_NR_METHODS) - 1;
 	/* Large messages: fewer round trips by default, a few seconds in all */
-	if (!count_given && size > IPC_BIG)
-		count = size * 20 > IPC_DEF_COUNT * IPC_BIG ? 20 :
-			IPC_DEF_COUNT * IPC_BIG / size;
-	cli->p.size = size;
-	cli->p.count = count;
-	cli->p.runs = runs;
+	if (!a.count_given && a.size > IPC_BIG)
+		a.count = a.size * 20 > IPC_DEF_COUNT * IPC_BIG ? 20 :
+			  IPC_DEF_COUNT * IPC_BIG / a.size;
+	cli->p.size = a.size;
+	cli->p.count = a.count;
+	cli->p.runs = a.runs;
 	cli->p.warmup = 1;
 	return 0;
 }

@@ -124,39 +124,29 @@ static int lock_validate(struct lock_cli *cli)
 	return 0;
 }
 
+static int lock_arg(void *ctx, int k, const char *val)
+{
+	struct lock_cli *cli = ctx;
+
+	switch (k) {
+	case ILT_WORD:
+		return lock_word(cli, val);
+	case 0:
+		return opt_count("--procs", val, 1, LOCK_MAX_PROCS, &cli->procs);
+	case 1:
+		return opt_count("--count", val, 1, LOCK_MAX_COUNT, &cli->count);
+	default:
+		cli->threads = true;
+		return 0;
+	}
+}
+
 /* 0: go on; -1: help shown; else an exit status. */
 static int lock_parse(int argc, char **argv, struct lock_cli *cli)
 {
-	const char *val;
-	int i, k, err = 0;
+	int err = ilt_parse_args(argc, argv, lock_opts, ARRAY_SIZE(lock_opts),
+				 lock_help, lock_arg, cli);
 
-	for (i = 0; i < argc && !err; i++) {
-		k = ilt_next_arg(argc, argv, &i, lock_opts,
-				 ARRAY_SIZE(lock_opts), &val);
-		if (k == ILT_BAD)
-			return EXIT_USAGE;
-		if (k == ILT_WORD && !strcmp(val, "help"))
-			k = 3;
-		switch (k) {
-		case ILT_WORD:
-			err = lock_word(cli, val);
-			break;
-		case 0:
-			err = opt_count("--procs", val, 1, LOCK_MAX_PROCS,
-					&cli->procs);
-			break;
-		case 1:
-			err = opt_count("--count", val, 1, LOCK_MAX_COUNT,
-					&cli->count);
-			break;
-		case 2:
-			cli->threads = true;
-			break;
-		default:
-			lock_help();
-			return -1;
-		}
-	}
 	return err ? err : lock_validate(cli);
 }
 

@@ -83,38 +83,35 @@ struct thread_cli {
 	long count;
 };
 
+static int thread_arg(void *ctx, int k, const char *val)
+{
+	struct thread_cli *cli = ctx;
+	int s;
+
+	if (k == 0)
+		return opt_count("--count", val, 1, THREAD_MAX_COUNT,
+				 &cli->count);
+	s = ilt_match(val, section_names, TS_NR);
+	if (s < 0) {
+		p_err("thread: %s section '%s' (see 'cowlab thread help')",
+		      s == ILT_AMBIGUOUS ? "ambiguous" : "unknown", val);
+		return EXIT_USAGE;
+	}
+	cli->sections |= 1ul << s;
+	return 0;
+}
+
 /* 0: go on; -1: help shown; else an exit status. */
 static int thread_parse(int argc, char **argv, struct thread_cli *cli)
 {
-	const char *val;
-	int i, k, s, err = 0;
+	int err;
 
 	cli->count = THREAD_DEF_COUNT;
-	for (i = 0; i < argc && !err; i++) {
-		k = ilt_next_arg(argc, argv, &i, thread_opts,
-				 ARRAY_SIZE(thread_opts), &val);
-		if (k == ILT_BAD)
-			return EXIT_USAGE;
-		if (k == ILT_WORD && !strcmp(val, "help"))
-			k = 1;
-		if (k == 0) {
-			err = opt_count("--count", val, 1, THREAD_MAX_COUNT,
-					&cli->count);
-			continue;
-		}
-		if (k == 1) {
-			thread_help();
-			return -1;
-		}
-		s = ilt_match(val, section_names, TS_NR);
-		if (s < 0) {
-			p_err("thread: %s section '%s' (see 'cowlab thread help')",
-			      s == ILT_AMBIGUOUS ? "ambiguous" : "unknown", val);
-			return EXIT_USAGE;
-		}
-		cli->sections |= 1ul << s;
-	}
-	if (!err && cli->count > max_new_processes() &&
+	err = ilt_parse_args(argc, argv, thread_opts, ARRAY_SIZE(thread_opts),
+			     thread_help, thread_arg, cli);
+	if (err)
+		return err;
+	if (cli->count > max_new_processes() &&
 	    max_new_processes() >= 0) {
 		p_err("--count: %ld processes, but only %ld more may be created",
 		      cli->count, max_new_processes());
@@ -122,7 +119,7 @@ static int thread_parse(int argc, char **argv, struct thread_cli *cli)
 	}
 	if (!cli->sections)
 		cli->sections = (1ul << TS_NR) - 1;
-	return err;
+	return 0;
 }
 
 static bool want(const struct thread_cli *cli, enum thread_section s)
