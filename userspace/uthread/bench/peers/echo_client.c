@@ -129,17 +129,16 @@ static struct cpu_ticks cpu_read(pid_t pid)
 	return t;
 }
 
-/* CPU time from @from to @to a request, in us; -1 if unknown or none. */
-static double cpu_per_request(const struct cpu_ticks *from,
-			      const struct cpu_ticks *to, long requests)
+/* CPU seconds from @from to @to; -1 if unknown or none. */
+static double cpu_s(const struct cpu_ticks *from, const struct cpu_ticks *to)
 {
 	double hz = (double)sysconf(_SC_CLK_TCK);
 	unsigned long long ticks;
 
-	if (!from->ok || !to->ok || !requests || hz <= 0)
+	if (!from->ok || !to->ok || hz <= 0)
 		return -1;
 	ticks = to->user - from->user + to->sys - from->sys;
-	return ticks ? ticks / hz * 1e6 / requests : -1;
+	return ticks ? ticks / hz : -1;
 }
 
 /* What the server and the client spent on the counted part, into @r. */
@@ -147,17 +146,23 @@ static void cpu_result(const struct cpu_ticks from[2],
 		       const struct cpu_ticks to[2], const struct echo_plan *p,
 		       struct echo_result *r)
 {
+	double server = cpu_s(&from[0], &to[0]), client = cpu_s(&from[1], &to[1]);
 	unsigned long long user = to[0].user - from[0].user;
 	unsigned long long sys = to[0].sys - from[0].sys;
 
-	r->cpu_us = cpu_per_request(&from[0], &to[0], r->requests);
-	r->client_cpu_us = cpu_per_request(&from[1], &to[1], r->requests);
+	r->cpu_us = -1;
 	r->sys_share = -1;
 	r->busy = -1;
-	if (r->cpu_us < 0)
+	r->client_cpu_us = -1;
+	if (!r->requests)
 		return;
-	r->sys_share = (double)sys / (user + sys);
-	r->busy = r->cpu_us * r->requests / 1e6 / (p->run_ns / 1e9);
+	if (server > 0) {
+		r->cpu_us = server * 1e6 / r->requests;
+		r->sys_share = (double)sys / (user + sys);
+		r->busy = server / (p->run_ns / 1e9);
+	}
+	if (client > 0)
+		r->client_cpu_us = client * 1e6 / r->requests;
 }
 
 static int run_loop(struct conn *c, int ep, const struct echo_plan *p,
