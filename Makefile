@@ -8,7 +8,8 @@
 #                          without KVER, the running kernel's if its headers are
 #                          installed, else 6.1
 #   make KDIR=DIR          cowtrace.ko for the kernel tree or headers in DIR
-#   make check             everything, on every series, in the test VM
+#   make check             everything, on every series but kcsan, in the test VM
+#   make check-kcsan       the kselftests under KCSAN (the kcsan series)
 #   make demo              boot the VM, load the module, show its views
 #   make bench             fault and lock-contention cost: none, cowtrace, bpftrace/perf;
 #                          libuthread beside its peers; fork sweep; the report with
@@ -69,14 +70,15 @@ STYLE_SOURCES = $(MODULE_SOURCES) $(wildcard selftests/*.[ch] selftests/testmod/
 # W=1: the kernel's own set of extra warnings (its answer to -Wextra).
 MODULE_FLAGS := W=1
 
-.PHONY: all module module-noevent userspace selftests testmod check demo bench style sparse \
+.PHONY: all module module-noevent userspace selftests testmod check check-kcsan demo bench \
+	style sparse \
 	deps deps-series \
 	install dkms-source dkms-install dkms-remove deb clean help
 
 all: module userspace selftests
 
 help:
-	@sed -n '3,22s/^# \{0,1\}//p' Makefile
+	@sed -n '3,23s/^# \{0,1\}//p' Makefile
 
 # Kbuild writes objects next to their sources: give each series a tree of
 # links to the sources, so the two builds never share an object file.
@@ -124,10 +126,15 @@ deps:
 deps-series:
 	@scripts/setup --quiet --series $(KVER)
 
-# check builds the debug kernel itself, beside the stock series' tests.
+# check builds the debug kernel itself, beside the stock series' tests;
+# check-kcsan the kcsan kernel, before its one run.
 check:
 	@scripts/setup --quiet --series stock
 	scripts/check
+
+check-kcsan:
+	@scripts/setup --quiet --series 6.1
+	scripts/check --kcsan
 
 demo: deps-series
 	scripts/demo
