@@ -115,35 +115,52 @@ pids="$pids $!"
 		cat /proc/cowtrace >/dev/null 2>&1
 done) &
 pids="$pids $!"
-# Seconds since $1 (an $EPOCHREALTIME), for the per-round timings.
-since()
+# The per-round timings come from bash's own clock and the check of the
+# rows from its own read: no process to start, for a process takes seconds
+# to start in a KASAN guest while the readers fork.
+# Microseconds now, in the variable named $1.
+now_us()
 {
-	echo "$EPOCHREALTIME - $1" | bc
+	printf -v "$1" '%s' "${EPOCHREALTIME//[!0-9]/}"
 }
 
+# Seconds since $2 (a now_us), in the variable named $1.
+since()
+{
+	local now d
+
+	now_us now
+	d=$((now - $2))
+	printf -v "$1" '%d.%06d' $((d / 1000000)) $((d % 1000000))
+}
+
+t0='' t='' t_unload='' t_load='' t_stop='' t_round=''
 for round in $(seq "$storms"); do
-	t0=$EPOCHREALTIME
+	now_us t0
 	"$storm_bin" 2 &
 	storm=$!
 	sleep 0.3
-	t=$EPOCHREALTIME
+	now_us t
 	unload || fail "rmmod kept failing in storm round $round"
-	t_unload=$(since "$t")
-	t=$EPOCHREALTIME
+	since t_unload "$t"
+	now_us t
 	# Few exited rows: every reader walks the whole table, and the
 	# storm would fill 4096 in a round.
 	insmod "$ko" max_exited=256 || fail "insmod failed in storm round $round"
-	t_load=$(since "$t")
+	since t_load "$t"
 	sleep 0.5
-	t=$EPOCHREALTIME
+	now_us t
 	kill -TERM $storm
 	wait $storm || fail "the storm did not end cleanly in round $round"
-	t_stop=$(since "$t")
+	since t_stop "$t"
 	# Every task of the storm is reaped: none of its rows is alive.
-	stale=$(awk '$3 == "lifecycle_storm" && $4 == "alive" { print $1 }' \
-		$dir/tasks | paste -sd' ')
+	stale=
+	while read -r pid _ comm state _; do
+		[ "$comm" = lifecycle_storm ] && [ "$state" = alive ] &&
+			stale="$stale $pid"
+	done <$dir/tasks
 	[ -z "$stale" ] ||
-		fail "rows alive for tasks that exited, round $round: $stale"
+		fail "rows alive for tasks that exited, round $round:$stale"
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
 		cat /proc/cowtrace >/dev/null ||
 		fail "nobody cannot read /proc/cowtrace in round $round"
@@ -151,7 +168,8 @@ for round in $(seq "$storms"); do
 	# a process takes seconds to start while the readers keep forking.
 	cat "${views[@]/#/$dir/}" >/dev/null ||
 		fail "cannot read every view in round $round"
-	echo "# storm round $round: $(since "$t0") s (rmmod $t_unload, insmod $t_load, storm stop $t_stop)"
+	since t_round "$t0"
+	echo "# storm round $round: $t_round s (rmmod $t_unload, insmod $t_load, storm stop $t_stop)"
 done
 echo 4096 >/sys/module/cowtrace/parameters/max_exited
 echo "ok 3 $name"
