@@ -5,30 +5,43 @@
 # from the same tracepoints, system-wide, while the module counts them: four
 # threads of one process mapping and unmapping memory (locks_test's mmap
 # workload). Both tables are printed side by side, and:
-#  - every task perf reports has exactly as many contentions in the module;
+#  - every task of the workload's thread group has exactly as many
+#    contentions in the module as perf gives it;
 #  - so has every call site of mmap and munmap taking the mmap lock;
-#  - every other call site of the mmap lock perf reports has at least as
-#    many in the module, and so has every other kind of lock in all.
+#  - every other task, every other call site of the mmap lock and every
+#    other kind of lock has in the module at least what perf reports.
+#
+# The module counts from the reset below, before perf starts, to the read
+# after perf has ended; the workload leaves the counts alone (CT_LOCKS_KEEP).
+# So every wait perf records, counted at its begin, ends inside the module's
+# period. The workload's thread group lives inside perf's period, the other
+# tasks (perf itself, the harness perf forked before it started, kernel
+# threads) beyond it: hence "exactly" and "at least". When the workload
+# reset the counts itself, the first waits of the test's process (the
+# child the harness forks calls setpgrp(), a write lock of tasklist_lock)
+# and of the harness (exec's mutexes on lockdep) fell before the module's
+# period and inside perf's; CI saw perf ahead so.
+#
+# "At least" allows for the waits the module tells it did not count
+# ("lost"): it folds a wait begun inside another of the same CPU or task
+# into the outer one, as perf's BPF mode does, where perf without BPF
+# counts a second wait if the lock differs (a queued rwlock's own
+# wait_lock).
+#
 # perf without BPF pairs the recorded events again by call stack and, now and
 # then, loses a wait whose two events it files under different stacks (seen
 # on page-fault reads of the mmap lock: its per-task count is right, its
-# per-caller count short); hence "at least" for those.
+# per-caller count short); hence "at least" for the other call sites too.
 #
 # Call sites are compared one by one only for the mmap lock (rwsem), which
 # both name alike. For the other kinds perf may file a wait one frame above
 # its call site (it skips a fixed number of frames: a spinning rwlock wait
 # of copy_process() and do_wait() it files under kernel_clone() and
-# kernel_wait4()), so each of those kinds is compared as one total,
-# cowtrace's at least perf's.
+# kernel_wait4()), so each of those kinds is compared as one total.
 #
 # On a kernel with lockdep (the locks view says "lockdep 1") every mutex
-# acquisition is a contention event: perf's own threads (200,000 and more
-# while it records) and the test harness take mutexes all along, perf
-# pairs those events again by stack and reports "bad" sequences doing so
-# (seen: perf 206447 against cowtrace 205975 for perf's main thread, 18
-# against 7 for the harness). There the per-task numbers of the workload's
-# own thread group, which waits on the mmap lock, are compared exactly, and
-# every other task's two numbers are printed, not compared.
+# acquisition is a contention event, perf's own threads' and the harness's
+# included (200,000 and more while perf records): the same rules hold.
 
 set -u
 
@@ -52,7 +65,7 @@ grep -q '^== contention by kind' "$locks" || skip "no lock contention tracepoint
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "locks reset" >"$control"
-perf lock record -o "$tmp/perf.data" -a -k mono -- "$workload" \
+CT_LOCKS_KEEP=1 perf lock record -o "$tmp/perf.data" -a -k mono -- "$workload" \
 	-t mmap_threads_contend_on_the_mmap_lock >"$tmp/record" 2>&1 ||
 	{ sed 's/^/# /' "$tmp/record"; skip "perf lock record failed"; }
 perf lock contention -i "$tmp/perf.data" -E 1000 >"$tmp/perf" 2>&1 ||
@@ -60,7 +73,6 @@ perf lock contention -i "$tmp/perf.data" -E 1000 >"$tmp/perf" 2>&1 ||
 perf lock contention -i "$tmp/perf.data" -t -E 1000 >"$tmp/perf.t" 2>&1 ||
 	{ sed 's/^/# /' "$tmp/perf.t"; skip "perf lock contention -t failed"; }
 cp "$locks" "$tmp/module"
-lockdep=$(sed -n 's/^lockdep \([01]\).*/\1/p' "$tmp/module")
 
 # perf: "count total unit max unit avg unit type caller+off", one row per
 # call stack, so the same caller may appear more than once: sum them.
@@ -101,33 +113,44 @@ at_least()
 	[ "$2" -ge "$1" ] && echo yes || echo "no ($2)"
 }
 
+# @2 and the @3 waits the module did not count cover perf's @1.
+covers()
+{
+	[ $(($2 + $3)) -ge "$1" ] && echo yes || echo "no ($2, $3 lost)"
+}
+
+# What the module says it did not count: waits folded as nested, waits
+# without a sleeper slot, waits open when their task exited; for a task's
+# row, also waits its CPU's task table had no room for.
+lost=$(awk '$1 == "lost" { print $3 + $5 + $11; exit }' "$tmp/module")
+lost_rows=$(awk '$1 == "lost" { print $9; exit }' "$tmp/module")
+echo "# cowtrace: $(grep -m1 '^lost ' "$tmp/module")"
+
 sites=$(wc -l <"$tmp/perf.rwsem")
 kinds=$(wc -l <"$tmp/perf.kinds")
 tasks=$(wc -l <"$tmp/perf.tasks")
 [ "$sites" -gt 0 ] || { echo "1..1"; ok "perf saw mmap lock contention" yes no; exit 1; }
-if [ "$lockdep" = 1 ]; then
-	# Only the workload's tasks are compared one by one.
-	: >"$tmp/perf.tasks.kept"
-	while read -r tid count comm; do
-		tgid=$(awk -v t="$tid" '$1 == t { print $3 }' "$tmp/module.tasks")
-		if [ "$tgid" = "$workload" ]; then
-			echo "$tid $count $comm" >>"$tmp/perf.tasks.kept"
-		else
-			echo "# task $tid ($comm), not compared: perf $count, cowtrace $(awk -v t="$tid" '$1 == t { print $2 }' "$tmp/module.tasks")"
-		fi
-	done <"$tmp/perf.tasks"
-	mv "$tmp/perf.tasks.kept" "$tmp/perf.tasks"
-	tasks=$(wc -l <"$tmp/perf.tasks")
-fi
-echo "1..$((sites + kinds + tasks + 1))"
+echo "1..$((sites + kinds + tasks + 2))"
+exact=0
 while read -r tid count comm; do
-	ours=$(awk -v t="$tid" '$1 == t { print $2 }' "$tmp/module.tasks")
-	ok "task $tid: perf and cowtrace agree" "$count" "${ours:-0}"
+	# A pid may have two rows (reused): its thread group, their sum.
+	read -r ours tgid < <(awk -v t="$tid" '$1 == t { n += $2; g = $3 }
+		END { print n + 0, g }' "$tmp/module.tasks")
+	if [ -n "$workload" ] && [ "$tgid" = "$workload" ]; then
+		exact=$((exact + 1))
+		ok "task $tid of the workload: perf and cowtrace agree" \
+			"$count" "$ours"
+	else
+		ok "task $tid ($comm): cowtrace has at least perf's $count" yes \
+			"$(covers "$count" "$ours" $((lost + lost_rows)))"
+	fi
 done <"$tmp/perf.tasks"
+ok "the workload's threads were compared one by one" yes \
+	"$([ "$exact" -gt 0 ] && echo yes || echo "no (workload '$workload')")"
 while read -r kind count; do
 	ours=$(awk -v k="$kind" '$1 == k { print $2; exit }' "$tmp/module")
 	ok "$kind, every call site: cowtrace has at least perf's $count" yes \
-		"$(at_least "$count" "${ours:-0}")"
+		"$(covers "$count" "${ours:-0}" "$lost")"
 done <"$tmp/perf.kinds"
 while read -r kind caller count; do
 	ours=$(awk -v k="$kind" -v c="$caller" '$1 == k && $2 == c { print $3 }' \
